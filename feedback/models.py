@@ -1,0 +1,1 @@
+"""Ratings and feedback models arrive with the public feedback issue."""

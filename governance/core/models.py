@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Localized:
+    """Reads a bilingual pair of fields (``name_zh`` / ``name_en``) in the active language.
+
+    Chinese is the reference text: an English page falls back to it where no translation was
+    entered, so no page ever shows an empty name.
+    """
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        language = (translation.get_language() or "zh-hans").lower()
+        if language.startswith("en"):
+            english = getattr(instance, f"{self.base}_en", "")
+            if english:
+                return english
+        return getattr(instance, f"{self.base}_zh")
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time each Celery worker ran the periodic heartbeat; ``/healthz`` reads it."""
+
+    hostname = models.CharField(_("主机"), max_length=255, unique=True)
+    beat_at = models.DateTimeField(_("心跳时间"))
+    beats = models.PositiveBigIntegerField(_("心跳次数"), default=0)
+
+    class Meta:
+        verbose_name = _("工作进程心跳")
+        verbose_name_plural = _("工作进程心跳")
+
+    def __str__(self) -> str:
+        return f"{self.hostname} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

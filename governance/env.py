@@ -1,0 +1,72 @@
+"""Reading and checking the environment for settings.
+
+Each reader raises ``ImproperlyConfigured`` naming the variable, so a typo in production fails
+at start-up with a message that says where to look, not with a traceback from a driver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "psql", "sqlite"}
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+
+
+def database_config(env: environ.Env, default_sqlite: Path) -> dict:
+    raw = env.str("DATABASE_URL", default="")
+    if not raw:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(default_sqlite),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    scheme = urlsplit(raw).scheme
+    if scheme not in DATABASE_SCHEMES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is malformed: scheme {scheme!r} is not one of "
+            f"{', '.join(sorted(DATABASE_SCHEMES))} (got {_redact(raw)!r})."
+        )
+    try:
+        config = environ.Env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises several types for bad URLs
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from exc
+    if not config.get("NAME"):
+        raise ImproperlyConfigured("DATABASE_URL is malformed: it names no database.")
+    if config["ENGINE"].endswith("postgresql"):
+        config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+def redis_url(env: environ.Env, name: str = "REDIS_URL") -> str:
+    raw = env.str(name, default="")
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} is malformed: scheme {parts.scheme!r} is not one of "
+            f"{', '.join(sorted(REDIS_SCHEMES))} (got {_redact(raw)!r})."
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is malformed: {exc}") from exc
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ImproperlyConfigured(f"{name} is malformed: it names no host.")
+    path = parts.path.strip("/")
+    if path and not path.isdigit():
+        raise ImproperlyConfigured(f"{name} is malformed: database {path!r} is not a number.")
+    del port
+    return raw
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(parts.password, "***")
+    return url

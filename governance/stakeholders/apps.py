@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StakeholdersConfig(AppConfig):
+    """People and the organisations they act for: departments, partners, communities."""
+
+    name = "governance.stakeholders"
+    label = "stakeholders"
+    verbose_name = _("参与方")
+
+    def ready(self):
+        from governance.stakeholders import receivers  # noqa: F401  (audit of sign-ins and MFA)

@@ -1,0 +1,105 @@
+"""Writes with business meaning for people, organisations and memberships."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from governance.stakeholders.models import AuditEvent, Membership, Organisation, User
+from governance.stakeholders.rules import ACTING_ROLES, forget_memberships
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    # REMOTE_ADDR is the proxy's address behind a proxy; only trust the forwarded header
+    # where the deployment says a proxy sets it (settings.BEHIND_PROXY → USE_X_FORWARDED_HOST).
+    from django.conf import settings
+
+    if getattr(settings, "USE_X_FORWARDED_HOST", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    identifier: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    event = AuditEvent(
+        action=action,
+        actor=actor,
+        identifier=(identifier or (actor.email if actor else ""))[:254],
+        ip_address=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:300],
+        path=(request.get_full_path() if request else "")[:300],
+        detail=detail or {},
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+@transaction.atomic
+def user_update_profile(
+    *, actor: User, user: User, display_name: str, phone: str, language: str
+) -> User:
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise PermissionError("Only the user or a superuser may change this profile.")
+    user.display_name = display_name
+    user.phone = phone
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["display_name", "phone", "language"])
+    return user
+
+
+@transaction.atomic
+def user_set_language(*, actor: User, language: str) -> None:
+    if actor.language == language:
+        return
+    actor.language = language
+    actor.full_clean(exclude=["password"])
+    actor.save(update_fields=["language"])
+
+
+def _sync_staff_flag(user: User) -> None:
+    """Members who act for an organisation work in the admin; others do not."""
+    forget_memberships(user)
+    acting = user.memberships.filter(role__in=ACTING_ROLES, organisation__is_active=True).exists()
+    is_staff = acting or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+
+
+@transaction.atomic
+def membership_grant(
+    *, actor: User | None, user: User, organisation: Organisation, role: str
+) -> Membership:
+    """Give ``user`` a seat in ``organisation`` (or change the role of the seat they have)."""
+    membership = Membership.objects.filter(user=user, organisation=organisation).first()
+    if membership is None:
+        membership = Membership(user=user, organisation=organisation, role=role)
+        membership.full_clean()
+        membership.save()
+    elif membership.role != role:
+        membership.role = role
+        membership.full_clean()
+        membership.save(update_fields=["role", "updated_at"])
+    _sync_staff_flag(user)
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, actor: User | None, membership: Membership) -> None:
+    user = membership.user
+    membership.delete()
+    _sync_staff_flag(user)

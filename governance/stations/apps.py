@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StationsConfig(AppConfig):
+    """Physical service points, the departments' service catalogue, and the visits served."""
+
+    name = "governance.stations"
+    label = "stations"
+    verbose_name = _("服务站点与事项")

@@ -1,0 +1,87 @@
+"""Reads of stations, services and visits, scoped and joined for the pages that use them."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from governance.stakeholders.models import Organisation
+from governance.stakeholders.rules import organisation_ids
+from governance.stations.models import OpeningHours, Service, Station, Visit
+
+
+def public_stations() -> QuerySet[Station]:
+    return (
+        Station.objects.filter(is_active=True)
+        .select_related("host")
+        .prefetch_related(
+            Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens")),
+            Prefetch(
+                "departments",
+                queryset=Organisation.objects.filter(is_active=True).order_by("name_zh"),
+            ),
+        )
+    )
+
+
+def public_services() -> QuerySet[Service]:
+    return (
+        Service.objects.filter(is_active=True, department__is_active=True)
+        .select_related("department")
+        .prefetch_related(
+            Prefetch(
+                "stations", queryset=Station.objects.filter(is_active=True).order_by("name_zh")
+            )
+        )
+        .order_by("department__name_zh", "service_code")
+    )
+
+
+def search_services(qs: QuerySet[Service], text: str) -> QuerySet[Service]:
+    """Services whose code, names, description or keywords contain each word of ``text``."""
+    for word in text.split()[:8]:
+        qs = qs.filter(
+            Q(service_code__icontains=word)
+            | Q(name_zh__icontains=word)
+            | Q(name_en__icontains=word)
+            | Q(keywords__icontains=word)
+            | Q(description_zh__icontains=word)
+            | Q(description_en__icontains=word)
+        )
+    return qs
+
+
+# Admin scoping --------------------------------------------------------------------------------
+def stations_for_admin(user) -> QuerySet[Station]:
+    qs = Station.objects.select_related("host")
+    if user.is_superuser:
+        return qs
+    mine = organisation_ids(user)
+    return qs.filter(Q(host_id__in=mine) | Q(departments__in=mine)).distinct()
+
+
+def services_for_admin(user) -> QuerySet[Service]:
+    qs = Service.objects.select_related("department")
+    if user.is_superuser:
+        return qs
+    return qs.filter(department_id__in=organisation_ids(user, kind=Organisation.Kind.DEPARTMENT))
+
+
+def visits_for_admin(user) -> QuerySet[Visit]:
+    qs = Visit.objects.select_related("station", "service", "service__department", "handled_by")
+    if user.is_superuser:
+        return qs
+    return qs.filter(
+        service__department_id__in=organisation_ids(user, kind=Organisation.Kind.DEPARTMENT)
+    )
+
+
+def departments_for_admin(user) -> QuerySet[Organisation]:
+    """The departments a user may put a service under."""
+    qs = Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT, is_active=True)
+    if user.is_superuser:
+        return qs
+    from governance.stakeholders.rules import ACTING_ROLES
+
+    return qs.filter(
+        pk__in=organisation_ids(user, kind=Organisation.Kind.DEPARTMENT, roles=ACTING_ROLES)
+    )

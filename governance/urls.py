@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from governance.core.views import healthz
+from governance.stakeholders.views import language_switch
+from governance.stations.api import ServiceViewSet, StationViewSet
+
+# One router for /api/v1/: every app registers its viewsets here.
+router = DefaultRouter(trailing_slash=True)
+router.register("stations", StationViewSet, basename="station")
+router.register("services", ServiceViewSet, basename="service")
+
+urlpatterns = [
+    path("", include("governance.stations.urls")),
+    path("", include("governance.stakeholders.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/setlang/", language_switch, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((router.urls, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler400 = "governance.core.errors.bad_request"
+handler403 = "governance.core.errors.permission_denied"
+handler404 = "governance.core.errors.page_not_found"
+handler500 = "governance.core.errors.server_error"

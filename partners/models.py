@@ -1,0 +1,1 @@
+"""Resource, booking and pledge models arrive with the partners issue."""
