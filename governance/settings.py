@@ -296,6 +296,7 @@ else:
         "data_folder_in": str(_queue / "queue"),
         "data_folder_out": str(_queue / "queue"),
         "processed_folder": str(_queue / "processed"),
+        "control_folder": str(_queue / "control"),
         "store_processed": False,
     }
 CELERY_TASK_SERIALIZER = "json"
@@ -326,6 +327,12 @@ LOGGING = {
 
 # The embedded defaults keep their data under var/; make sure its folders exist before the
 # first process (web, worker or beat) writes there.
-if not REDIS_URL or EMAIL_BACKEND.endswith("filebased.EmailBackend"):
-    for _folder in ("celery/queue", "celery/processed", "celery/results", "cache", "mail"):
-        (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
+_folders = (
+    []
+    if REDIS_URL
+    else ["celery/queue", "celery/processed", "celery/results", "celery/control", "cache"]
+)
+if EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    _folders.append("mail")
+for _folder in _folders:
+    (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)

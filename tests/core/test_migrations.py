@@ -48,7 +48,8 @@ def test_migrations_apply_on_a_fresh_postgresql_database(require_postgres):
     )
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = f"postgres://{params['USER']}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{name}"
+        host, port = params["HOST"] or "127.0.0.1", params["PORT"] or 5432
+        url = f"postgres://{params['USER']}@{host}:{port}/{name}"
         if params["PASSWORD"]:
             url = url.replace("@", f":{params['PASSWORD']}@", 1)
         result = migrate({"DATABASE_URL": url})
