@@ -99,7 +99,8 @@ class Journey:
 
     def goto(self, path: str):
         response = self.page.goto(self.base_url + path)
-        assert response is not None and response.status < 500, f"{path}: {response.status}"
+        assert response is not None, path
+        assert response.status < 500, f"{path}: {response.status}"
         return response
 
     def shot(self, label: str) -> Path:
