@@ -10,4 +10,8 @@ class StakeholdersConfig(AppConfig):
     verbose_name = _("参与方")
 
     def ready(self):
+        from governance.core.seeding import register_seeder
         from governance.stakeholders import receivers  # noqa: F401  (audit of sign-ins and MFA)
+        from governance.stakeholders.seed import MODELS, seed_stakeholders
+
+        register_seeder("stakeholders", seed_stakeholders, order=10, models=MODELS)

@@ -8,3 +8,9 @@ class StationsConfig(AppConfig):
     name = "governance.stations"
     label = "stations"
     verbose_name = _("服务站点与事项")
+
+    def ready(self):
+        from governance.core.seeding import register_seeder
+        from governance.stations.seed import MODELS, seed_stations
+
+        register_seeder("stations", seed_stations, order=20, models=MODELS)
