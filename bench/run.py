@@ -1,0 +1,326 @@
+#!/usr/bin/env python
+"""Load benchmark: gunicorn on loopback, PostgreSQL and Redis, DEBUG off, driven by wrk.
+
+Every figure is read as a ratio to baselines measured in the same run by the same processes:
+(a) a bare JSON view, (b) a hand-written ``.values()`` list, (c) a one-row insert. Baselines and
+scenarios are interleaved for several rounds and the medians reported, since this machine's
+speed drifts and only same-run ratios mean anything.
+
+    .venv/bin/python bench/run.py                       # load the data set if needed, then run
+    .venv/bin/python bench/run.py --duration 5 --rounds 3 --only services_api
+
+Needs: PostgreSQL and Redis on 127.0.0.1, and wrk (``apt-get install wrk``). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: str
+    method: str = "GET"
+    baseline: str | None = None  # which baseline its goal is read against
+    goal: float | None = None  # the least ratio to that baseline it is held to
+    accept: str | None = None
+
+
+# Later issues add their scenarios here (cases, feedback, proposals, partners, KPIs, radar).
+BASELINES = [
+    Scenario("baseline_bare", "/bench/bare"),
+    Scenario("baseline_values", "/bench/values"),
+    Scenario("baseline_insert", "/bench/insert", method="POST"),
+]
+SCENARIOS = [
+    Scenario("home_page", "/", baseline="baseline_bare"),
+    Scenario("services_api", "/api/v1/services/", baseline="baseline_values", goal=0.35),
+    Scenario("stations_api", "/api/v1/stations/", baseline="baseline_values", goal=0.35),
+    Scenario("service_page", "/services/{service_code}/", baseline="baseline_bare"),
+]
+
+
+@dataclass
+class Run:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    peak_rss_mb: float
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    runs: list[Run] = field(default_factory=list)
+
+    def median(self, attribute: str) -> float:
+        return statistics.median(getattr(run, attribute) for run in self.runs)
+
+
+def environment(args) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WRK_")}
+    env.update(
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        DEBUG="false",
+        SECRET_KEY="bench-" + "k" * 60,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Production settings, less what needs TLS on a loopback benchmark.
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        BENCHMARK_BASELINES="true",
+        # Every request comes from 127.0.0.1: per-address throttling would measure itself.
+        API_THROTTLING="false",
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="governance.settings",
+    )
+    return env
+
+
+def manage(env, *args) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def load_data(env, args) -> dict[str, int]:
+    """The data set: stations, services and visits, loaded once and reused across runs."""
+    code = f"""
+import django, json
+django.setup()
+from bench.dataset import load
+print("DATASET", json.dumps(load(stations={args.stations}, services={args.services},
+                                   visits={args.visits})))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("DATASET "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def start_gunicorn(env, args) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "governance.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/bench/bare", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+def worker_pids(master: int) -> list[int]:
+    import psutil
+
+    try:
+        return [child.pid for child in psutil.Process(master).children()]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def sample_peak_rss(master: int, stop: threading.Event, peak: list[float]) -> None:
+    import psutil
+
+    while not stop.is_set():
+        total = 0
+        for pid in worker_pids(master):
+            try:
+                total = max(total, psutil.Process(pid).memory_info().rss)
+            except psutil.NoSuchProcess:
+                continue
+        peak[0] = max(peak[0], total / 2**20)
+        stop.wait(0.25)
+
+
+def run_wrk(scenario: Scenario, url: str, args, master: int) -> Run:
+    env = {**os.environ, "WRK_METHOD": scenario.method}
+    if scenario.accept:
+        env["WRK_ACCEPT"] = scenario.accept
+    stop, peak = threading.Event(), [0.0]
+    sampler = threading.Thread(target=sample_peak_rss, args=(master, stop, peak), daemon=True)
+    sampler.start()
+    result = subprocess.run(
+        [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "bench" / "wrk_report.lua"),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stop.set()
+    sampler.join()
+    line = next(line for line in result.stdout.splitlines() if line.startswith("WRK_JSON "))
+    data = json.loads(line.split(" ", 1)[1])
+    errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+    return Run(
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50"] / 1000,
+        p95_ms=data["p95"] / 1000,
+        p99_ms=data["p99"] / 1000,
+        errors=errors,
+        peak_rss_mb=peak[0],
+    )
+
+
+def query_counts(env, paths: dict[str, str]) -> dict[str, int]:
+    """Queries per request for each scenario, counted in-process on the same data."""
+    code = f"""
+import django, json
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+paths = {json.dumps(paths)}
+client = Client()
+counts = {{}}
+for name, path in paths.items():
+    method = "post" if name.endswith("insert") else "get"
+    with CaptureQueriesContext(connection) as ctx:
+        getattr(client, method)(path, HTTP_HOST="127.0.0.1")
+    counts[name] = len(ctx.captured_queries)
+print("QUERIES", json.dumps(counts))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("QUERIES "))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "--database-url", default="postgres://postgres@127.0.0.1:5432/gongzhi_bench"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
+    parser.add_argument("--stations", type=int, default=10)
+    parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--visits", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--only", nargs="*", help="scenario names to run (baselines always run)")
+    args = parser.parse_args()
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    env = environment(args)
+    ensure_database(args.database_url)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    started = time.monotonic()
+    dataset = load_data(env, args)
+    print(f"data set: {json.dumps(dataset)} (ready in {time.monotonic() - started:.1f} s)")
+
+    scenarios = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    service_code = dataset["sample_service_code"]
+    paths = {s.name: s.path.format(service_code=service_code) for s in BASELINES + scenarios}
+    queries = query_counts(env, paths)
+
+    server = start_gunicorn(env, args)
+    results = {s.name: Result(s) for s in BASELINES + scenarios}
+    try:
+        for round_number in range(1, args.rounds + 1):
+            # Baselines and scenarios interleaved, so drift hits both alike.
+            for scenario in [*BASELINES, *scenarios]:
+                url = f"http://127.0.0.1:{args.port}{paths[scenario.name]}"
+                run = run_wrk(scenario, url, args, server.pid)
+                results[scenario.name].runs.append(run)
+                print(
+                    f"  round {round_number} {scenario.name:<16} {run.rps:9.1f} req/s "
+                    f"p95 {run.p95_ms:7.1f} ms errors {run.errors}",
+                    flush=True,
+                )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+    print()
+    print(
+        f"{'scenario':<16} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6} {'peak MB':>8} {'queries':>7} {'ratio':>14} {'goal':>6}"
+    )
+    for name, result in results.items():
+        scenario = result.scenario
+        ratio, goal = "", ""
+        if scenario.baseline:
+            value = result.median("rps") / results[scenario.baseline].median("rps")
+            ratio = f"{value:.2f}x {scenario.baseline.removeprefix('baseline_')}"
+            if scenario.goal:
+                goal = ("ok " if value >= scenario.goal else "LOW ") + f"{scenario.goal}"
+        print(
+            f"{name:<16} {result.median('rps'):9.1f} {result.median('p50_ms'):8.1f} "
+            f"{result.median('p95_ms'):8.1f} {result.median('p99_ms'):8.1f} "
+            f"{sum(run.errors for run in result.runs):6d} "
+            f"{max(run.peak_rss_mb for run in result.runs):8.1f} {queries.get(name, ''):>7} "
+            f"{ratio:>14} {goal:>6}"
+        )
+    print(
+        f"\n{args.rounds} rounds × {args.duration} s, wrk -t{args.threads} -c{args.connections}, "
+        f"gunicorn {args.workers} sync workers, medians; peak MB is the largest worker's RSS."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from bench import views
+
+urlpatterns = [
+    path("bench/bare", views.bare),
+    path("bench/values", views.values),
+    path("bench/insert", views.insert),
+]
