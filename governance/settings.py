@@ -69,6 +69,10 @@ INSTALLED_APPS = [
     "feedback",
     "partners",
 ]
+# The load benchmark's baseline endpoints (bench/); never on in production.
+BENCHMARK_BASELINES = env.bool("BENCHMARK_BASELINES", default=False)
+if BENCHMARK_BASELINES:
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -261,11 +265,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_VERSIONING_CLASS": None,
     "EXCEPTION_HANDLER": "governance.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="120/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+    },
+    # Off only for the load benchmark, whose traffic all comes from one address.
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
-    ],
+    ]
+    if env.bool("API_THROTTLING", default=True)
+    else [],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gongzhi 共治 API",

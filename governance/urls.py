@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -23,6 +24,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
 ]
+
+if settings.BENCHMARK_BASELINES:
+    urlpatterns.append(path("", include("bench.urls")))
 
 handler400 = "governance.core.errors.bad_request"
 handler403 = "governance.core.errors.permission_denied"
