@@ -1,0 +1,162 @@
+"""Every URL the resolver knows is either public on purpose or refuses an anonymous visitor;
+every page carries the security headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+# URL names that anonymous visitors may use, each for a reason. A new URL that is not listed
+# here must refuse anonymous visitors, or this test fails and asks for a decision.
+PUBLIC = {
+    "stations:home": "the public catalogue",
+    "stations:station": "the public catalogue",
+    "stations:service": "the public catalogue",
+    "account_login": "signing in",
+    "account_logout": "signing out is harmless",
+    "admin:logout": "signing out is harmless (GET is refused, POST ends no session)",
+    "account_signup": "signing up",
+    "account_inactive": "explains an inactive account",
+    "account_email_verification_sent": "after signing up",
+    "account_confirm_email": "the link in the confirmation mail",
+    "account_reset_password": "password reset starts signed out",
+    "account_reset_password_done": "password reset starts signed out",
+    "account_reset_password_from_key": "the link in the reset mail",
+    "account_reset_password_from_key_done": "the link in the reset mail",
+    "account_confirm_login_code": "part of signing in",
+    "account_request_login_code": "part of signing in",
+    "mfa_authenticate": "the second step of signing in",
+    "set_language": "anyone may choose a language",
+    "api:api-root": "the public read-only API",
+    "api:station-list": "the public read-only API",
+    "api:station-detail": "the public read-only API",
+    "api:service-list": "the public read-only API",
+    "api:service-detail": "the public read-only API",
+    "api-schema": "the API's description",
+    "api-docs": "the API's description",
+    "healthz": "load balancers and monitors",
+}
+SAMPLE = {
+    "format": "json",
+    "uidb36": "1",
+    "key": "abc-def",
+    "object_id": "1",
+    "app_label": "stations",
+}
+LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+UNFILLED: list[str] = []
+
+
+def _walk(patterns, prefix="", namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = pattern.namespace or namespace
+            if namespace and pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}"
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, pattern
+
+
+def _kwargs(pattern: URLPattern) -> dict[str, str]:
+    names = list(pattern.pattern.regex.groupindex)
+    converters = getattr(pattern.pattern, "converters", {})
+    kwargs = {}
+    for name in names:
+        converter = converters.get(name)
+        if converter is not None and converter.regex == "[0-9]+":
+            kwargs[name] = "1"
+        else:
+            kwargs[name] = SAMPLE.get(name, "x1")
+    return kwargs
+
+
+def resolvable_urls():
+    seen = set()
+    for name, pattern in _walk(get_resolver().url_patterns):
+        try:
+            url = reverse(name, kwargs=_kwargs(pattern))
+        except NoReverseMatch:
+            UNFILLED.append(name)
+            continue
+        if url not in seen and not re.search(r"\.json/?$|format", url):
+            seen.add(url)
+            yield name, url
+
+
+@pytest.mark.django_db
+def test_every_non_public_url_refuses_anonymous_visitors(client):
+    checked, leaks = 0, []
+    for name, url in resolvable_urls():
+        if name in PUBLIC:
+            continue
+        response = client.get(url)
+        checked += 1
+        refused = response.status_code in {401, 403} or (
+            response.status_code == 302 and response["Location"].startswith(LOGIN_PATHS)
+        )
+        if not refused:
+            leaks.append(f"{name} {url} → {response.status_code} {response.get('Location', '')}")
+    assert checked > 30  # the admin alone has dozens
+    assert not UNFILLED, f"no sample arguments for {UNFILLED}: add them to SAMPLE"
+    assert not leaks, "anonymous visitors reach:\n" + "\n".join(leaks)
+
+
+@pytest.mark.django_db
+def test_public_urls_answer_anonymous_visitors_without_server_errors(client):
+    for name, url in resolvable_urls():
+        if name in PUBLIC:
+            assert client.get(url).status_code < 500, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/api/v1/services/", "/healthz"])
+def test_pages_set_the_security_headers(client, path):
+    response = client.get(path)
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert "'unsafe-eval'" not in policy["script-src"]
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'"
+
+
+@pytest.mark.django_db
+def test_production_sends_hsts_and_redirects_to_https(settings, client):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+    settings.SECURE_SSL_REDIRECT = True
+
+    plain = client.get("/")
+    secure = client.get("/", secure=True)
+
+    assert plain.status_code == 301
+    assert plain["Location"] == "https://testserver/"
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    # Load balancers probe over plain HTTP.
+    assert client.get("/healthz").status_code == 200
+
+
+def test_templates_carry_no_inline_scripts_or_handlers():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    offenders = []
+    for template in root.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        if re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/(ld\+)?json)", text) or re.search(
+            r"\son[a-z]+\s*=", text
+        ):
+            offenders.append(str(template.relative_to(root)))
+    assert not offenders
