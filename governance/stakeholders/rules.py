@@ -25,7 +25,9 @@ class Seat:
 
 def memberships_of(user) -> dict[int, Seat]:
     """The user's seats by organisation id, read once and kept on the user object."""
-    if not getattr(user, "is_authenticated", False):
+    # Django asks permission backends about inactive users too (only ModelBackend refuses
+    # them); a deactivated account acts for nobody.
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
@@ -137,3 +139,9 @@ rules.add_perm("stakeholders.add_user", is_superuser)
 rules.add_perm("stakeholders.change_user", is_superuser)
 rules.add_perm("stakeholders.delete_user", is_superuser)
 rules.add_perm("stakeholders.view_auditevent", is_superuser)
+# The audit log is append-only: nobody adds, changes or deletes a row by hand. Django's
+# ``User.has_perm`` answers yes to an active superuser before it asks any backend, so for
+# superusers the read-only AuditEventAdmin and the model itself are what refuse.
+rules.add_perm("stakeholders.add_auditevent", rules.always_deny)
+rules.add_perm("stakeholders.change_auditevent", rules.always_deny)
+rules.add_perm("stakeholders.delete_auditevent", rules.always_deny)

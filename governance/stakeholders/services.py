@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from governance.stakeholders.models import AuditEvent, Membership, Organisation, User
-from governance.stakeholders.rules import ACTING_ROLES, forget_memberships
+from governance.stakeholders.rules import forget_memberships
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -70,11 +70,18 @@ def user_set_language(*, actor: User, language: str) -> None:
     actor.save(update_fields=["language"])
 
 
-def _sync_staff_flag(user: User) -> None:
-    """Members who act for an organisation work in the admin; others do not."""
+def _sync_staff_flag(user: User, *, granted: bool) -> None:
+    """Anyone with a seat in an organisation (viewers too, who read there) works in the admin.
+
+    A grant only ever turns ``is_staff`` on; a revocation turns it off once the last seat is
+    gone, unless the account is a superuser.
+    """
     forget_memberships(user)
-    acting = user.memberships.filter(role__in=ACTING_ROLES, organisation__is_active=True).exists()
-    is_staff = acting or user.is_superuser
+    if granted:
+        is_staff = True
+    else:
+        has_seat = user.memberships.filter(organisation__is_active=True).exists()
+        is_staff = has_seat or user.is_superuser
     if user.is_staff != is_staff:
         user.is_staff = is_staff
         user.save(update_fields=["is_staff"])
@@ -94,7 +101,7 @@ def membership_grant(
         membership.role = role
         membership.full_clean()
         membership.save(update_fields=["role", "updated_at"])
-    _sync_staff_flag(user)
+    _sync_staff_flag(user, granted=True)
     return membership
 
 
@@ -102,4 +109,4 @@ def membership_grant(
 def membership_revoke(*, actor: User | None, membership: Membership) -> None:
     user = membership.user
     membership.delete()
-    _sync_staff_flag(user)
+    _sync_staff_flag(user, granted=False)

@@ -1,9 +1,23 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 
 from governance.stations import queries
 from governance.stations.models import OpeningHours, Service, Station, Visit
+
+
+class VisibleStationFilter(admin.RelatedFieldListFilter):
+    """Offers only the stations the user works at, not every station in the country."""
+
+    def field_choices(self, field, request, model_admin):
+        stations = queries.stations_for_admin(request.user).order_by("name_zh")
+        return [(station.pk, str(station)) for station in stations]
+
+    def has_output(self):
+        # The changelist drops a filter without output but still consumes its parameter, so
+        # with a single station to offer a "?station__id__exact=" would be silently ignored.
+        return True
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -86,6 +100,17 @@ class ServiceAdmin(ObjectPermissionsModelAdmin):
             kwargs["queryset"] = queries.stations_for_admin(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def save_related(self, request, form, formsets, change):
+        # The form offers only the stations the user works at; saving it must not take the
+        # service away from stations the user cannot see.
+        unseen = []
+        if change and not request.user.is_superuser:
+            visible = queries.stations_for_admin(request.user).values("pk")
+            unseen = list(form.instance.stations.exclude(pk__in=visible))
+        super().save_related(request, form, formsets, change)
+        if unseen:
+            form.instance.stations.add(*unseen)
+
 
 @admin.register(Visit)
 class VisitAdmin(ObjectPermissionsModelAdmin):
@@ -99,7 +124,7 @@ class VisitAdmin(ObjectPermissionsModelAdmin):
         "finished_at",
         "outcome",
     )
-    list_filter = ("outcome", "channel", "station")
+    list_filter = ("outcome", "channel", ("station", VisibleStationFilter))
     search_fields = ("ticket", "service__service_code", "service__name_zh")
     date_hierarchy = "arrived_at"
     autocomplete_fields = ("service",)
@@ -117,7 +142,30 @@ class VisitAdmin(ObjectPermissionsModelAdmin):
             return (*self.list_filter, "service__department")
         return self.list_filter
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        handled_by = form.base_fields.get("handled_by")
+        if (
+            handled_by is not None
+            and obj is not None
+            and obj.handled_by_id
+            and not request.user.is_superuser
+        ):
+            handled_by.queryset = queries.visit_handlers_for_admin(
+                request.user, current_id=obj.handled_by_id
+            )
+        return form
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "station":
             kwargs["queryset"] = queries.stations_for_admin(request.user)
+        elif db_field.name == "service" and not request.user.is_superuser:
+            # A visit belongs to the service's department: staff record visits only for the
+            # departments they act for, whatever id a crafted form sends.
+            kwargs["queryset"] = queries.visit_services_for_admin(request.user)
+        elif db_field.name == "handled_by" and not request.user.is_superuser:
+            # The raw-id lookup opens the user list, which only superusers may browse; and an id
+            # typed by hand would show that account's name. Offer the department's people.
+            kwargs["queryset"] = queries.visit_handlers_for_admin(request.user)
+            kwargs["widget"] = forms.Select
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

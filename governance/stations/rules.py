@@ -18,6 +18,7 @@ from governance.stakeholders.rules import (
     organisation_ids,
     seat_in,
 )
+from governance.stations.models import OpeningHours, Station
 
 
 def _department_id(obj) -> int | None:
@@ -30,12 +31,24 @@ def _department_id(obj) -> int | None:
     return None
 
 
+def _station(obj) -> Station | None:
+    """The station an object belongs to: the station itself, or the station of opening hours."""
+    if isinstance(obj, Station):
+        return obj
+    if isinstance(obj, OpeningHours):
+        return obj.station
+    return None
+
+
 @rules.predicate
 def is_department_staff_of(user, obj=None) -> bool:
     """Acts (admin or staff) for the department that owns the service or visit."""
     if obj is None:
         return is_department_staff(user)
-    return is_department_staff(user, _department_id(obj))
+    department_id = _department_id(obj)
+    # Without this guard an object with no department would read as "no object given", which
+    # means "acts for any department", and every department's staff could change it.
+    return department_id is not None and is_department_staff(user, department_id)
 
 
 @rules.predicate
@@ -62,23 +75,33 @@ def is_department_admin_of(user, obj=None) -> bool:
 
 
 @rules.predicate
-def is_station_host_admin(user, station=None) -> bool:
-    if station is None:
+def is_station_host_admin(user, obj=None) -> bool:
+    """Admin of the partner that hosts the station (or the station of the opening hours)."""
+    if obj is None:
         return bool(
             organisation_ids(user, kind=Organisation.Kind.PARTNER, roles={Membership.Role.ADMIN})
         )
-    return station.host_id is not None and is_org_admin(user, station.host_id)
+    station = _station(obj)
+    return (
+        station is not None and station.host_id is not None and is_org_admin(user, station.host_id)
+    )
 
 
 @rules.predicate
-def works_at_station(user, station=None) -> bool:
+def works_at_station(user, obj=None) -> bool:
     """Sits in the station's host partner or in a department present there."""
-    if station is None:
+    if obj is None:
         return is_member_of(user)
+    station = _station(obj)
+    if station is None:
+        return False
+    mine = organisation_ids(user)
+    if not mine:
+        return False
     if station.host_id and seat_in(user, station.host_id):
         return True
     present = {d.pk for d in station.departments.all()}
-    return bool(present & organisation_ids(user))
+    return bool(present & mine)
 
 
 @rules.predicate
@@ -91,7 +114,11 @@ rules.add_perm("stations.view_station", is_superuser | works_at_station)
 rules.add_perm("stations.change_station", is_superuser | is_station_host_admin)
 rules.add_perm("stations.add_station", is_superuser)
 rules.add_perm("stations.delete_station", is_superuser)
+# Opening hours are part of the station: whoever may change the station keeps its hours.
 rules.add_perm("stations.view_openinghours", is_superuser | works_at_station)
+rules.add_perm("stations.add_openinghours", is_superuser | is_station_host_admin)
+rules.add_perm("stations.change_openinghours", is_superuser | is_station_host_admin)
+rules.add_perm("stations.delete_openinghours", is_superuser | is_station_host_admin)
 
 rules.add_perm("stations.view_service", is_superuser | is_department_member_of)
 rules.add_perm("stations.add_service", is_superuser | acts_for_a_department)
