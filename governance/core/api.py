@@ -3,14 +3,48 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, pagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class Pagination(pagination.PageNumberPagination):
+    """Page-number pagination that refuses a malformed ``page_size`` instead of ignoring it.
+
+    DRF falls back to the default size when ``page_size`` is not a positive integer, so a
+    client that sends ``page_size=abc`` never learns its mistake; here it gets a 400 naming
+    the parameter. A size above ``max_page_size`` is still capped, as DRF does: the ``next``
+    link carries on from there. A ``page`` past the end (or not a number) stays DRF's 404
+    "Invalid page".
+    """
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    page_size_query_description = _("每页条数，1 到 100，默认 20；超过 100 时按 100 返回。")
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        digits = raw.lstrip("0")
+        if not (digits.isascii() and digits.isdigit()):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("每页条数必须是正整数。")]}
+            )
+        # Past a few digits the exact figure no longer matters (and int() has a length limit).
+        return self.max_page_size if len(digits) > 6 else min(int(digits), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+                )
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"].update({"minimum": 1, "default": 1})
+        return parameters
 
 
 def exception_handler(exc, context):

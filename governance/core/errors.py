@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 
 
@@ -37,7 +38,8 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    # Rendered without a request context on purpose: whatever broke may break it again.
-    if request.path.startswith("/api/"):
+    # Rendered without a request context on purpose: whatever broke (the database, a context
+    # processor, the session) may break it again. The page is static and bilingual.
+    if _wants_json(request):
         return JsonResponse({"detail": "Server error."}, status=500)
-    return render(request, "errors/500.html", status=500)
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())

@@ -34,6 +34,7 @@ class StationFilter(django_filters.FilterSet):
                 Q(name_zh__icontains=word)
                 | Q(name_en__icontains=word)
                 | Q(address_zh__icontains=word)
+                | Q(address_en__icontains=word)
             )
         return queryset
 

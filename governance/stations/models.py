@@ -77,7 +77,10 @@ class Station(TimeStampedModel):
             models.CheckConstraint(
                 condition=(Q(latitude__isnull=True) & Q(longitude__isnull=True))
                 | (
-                    Q(latitude__gte=-90, latitude__lte=90)
+                    # Not-null spelled out: with one side NULL the range test is NULL, which a
+                    # CHECK constraint lets through.
+                    Q(latitude__isnull=False, longitude__isnull=False)
+                    & Q(latitude__gte=-90, latitude__lte=90)
                     & Q(longitude__gte=-180, longitude__lte=180)
                 ),
                 name="stations_station_coordinates_valid",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from governance.stakeholders.models import Organisation
+from governance.stakeholders.models import Organisation, User
 from governance.stakeholders.rules import organisation_ids
 from governance.stations.models import OpeningHours, Service, Station, Visit
 
@@ -32,7 +32,9 @@ def public_services() -> QuerySet[Service]:
                 "stations", queryset=Station.objects.filter(is_active=True).order_by("name_zh")
             )
         )
-        .order_by("department__name_zh", "service_code")
+        # The department id breaks ties between departments that share a name, so that pages
+        # grouping by department (itertools.groupby) see each department's services together.
+        .order_by("department__name_zh", "department_id", "service_code")
     )
 
 
@@ -84,4 +86,25 @@ def departments_for_admin(user) -> QuerySet[Organisation]:
 
     return qs.filter(
         pk__in=organisation_ids(user, kind=Organisation.Kind.DEPARTMENT, roles=ACTING_ROLES)
+    )
+
+
+def visit_services_for_admin(user) -> QuerySet[Service]:
+    """The services a user may record a visit under: those of the departments they act for."""
+    return services_for_admin(user).filter(department__in=departments_for_admin(user))
+
+
+def visit_handlers_for_admin(user, *, current_id: int | None = None) -> QuerySet[User]:
+    """The people a user may name as a visit's handler: members of the departments they act
+    for, plus the visit's current handler (so editing a visit never drops a former colleague).
+
+    Only superusers choose from every account; nobody else may browse users.
+    """
+    qs = User.objects.filter(is_active=True)
+    if user.is_superuser:
+        return qs
+    return (
+        qs.filter(Q(memberships__organisation__in=departments_for_admin(user)) | Q(pk=current_id))
+        .distinct()
+        .order_by("email")
     )

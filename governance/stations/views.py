@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
 from governance.stations import queries
 from governance.stations.forms import ServiceSearchForm
+from governance.stations.models import service_code_validator
+
+
+def _by_department(services) -> list[tuple]:
+    """``(department, [services])`` pairs; ``public_services()`` orders by department first."""
+    return [
+        (department, list(items))
+        for department, items in groupby(services, key=lambda service: service.department)
+    ]
 
 
 @require_safe
@@ -15,20 +25,20 @@ def home(request):
     form = ServiceSearchForm(request.GET or None)
     services = queries.public_services()
     query = ""
-    if form.is_valid():
+    if form.is_bound and not form.is_valid():
+        # The error is shown next to the box; a list would look like the answer to it.
+        services = services.none()
+    elif form.is_bound:
         query = form.cleaned_data["q"]
         if query:
             services = queries.search_services(services, query)
     services = list(services)
-    departments = [
-        (department, list(items))
-        for department, items in groupby(services, key=lambda service: service.department)
-    ]
     context = {
         "stations": list(queries.public_stations()),
-        "departments": departments,
+        "departments": _by_department(services),
         "form": form,
         "query": query,
+        "searched": bool(query or form.errors),
         "result_count": len(services),
     }
     return render(request, "stations/home.html", context)
@@ -37,17 +47,19 @@ def home(request):
 @require_safe
 def station_detail(request, slug: str):
     station = get_object_or_404(queries.public_stations(), slug=slug)
-    services = list(queries.public_services().filter(stations=station))
-    departments = [
-        (department, list(items))
-        for department, items in groupby(services, key=lambda service: service.department)
-    ]
+    services = queries.public_services().filter(stations=station)
     return render(
-        request, "stations/station_detail.html", {"station": station, "departments": departments}
+        request,
+        "stations/station_detail.html",
+        {"station": station, "departments": _by_department(services)},
     )
 
 
 @require_safe
 def service_detail(request, service_code: str):
+    # The URL takes any text; a code that cannot exist is a 404 without asking the database
+    # (PostgreSQL refuses some of it, a NUL byte for one, with an error rather than no row).
+    if not service_code_validator.regex.fullmatch(service_code):
+        raise Http404
     service = get_object_or_404(queries.public_services(), service_code=service_code)
     return render(request, "stations/service_detail.html", {"service": service})

@@ -16,8 +16,10 @@ PRODUCTION = {
 
 
 def run_manage(*args, env=None, timeout=60):
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    base.pop("DEBUG", None)
+    # The process starts from the machine's environment, not the test run's: pytest plugins and
+    # the browser journeys set variables (DJANGO_ALLOW_ASYNC_UNSAFE) that check --deploy reports.
+    dropped = {"DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     base.update(env or {})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
