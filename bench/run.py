@@ -46,12 +46,13 @@ class Scenario:
 BASELINES = [
     Scenario("baseline_bare", "/bench/bare"),
     Scenario("baseline_values", "/bench/values"),
+    Scenario("baseline_station_values", "/bench/station-values"),
     Scenario("baseline_insert", "/bench/insert", method="POST"),
 ]
 SCENARIOS = [
     Scenario("home_page", "/", baseline="baseline_bare"),
     Scenario("services_api", "/api/v1/services/", baseline="baseline_values", goal=0.35),
-    Scenario("stations_api", "/api/v1/stations/", baseline="baseline_values", goal=0.35),
+    Scenario("stations_api", "/api/v1/stations/", baseline="baseline_station_values", goal=0.35),
     Scenario("service_page", "/services/{service_code}/", baseline="baseline_bare"),
 ]
 
@@ -288,7 +289,7 @@ def main() -> None:
                 run = run_wrk(scenario, url, args, server.pid)
                 results[scenario.name].runs.append(run)
                 print(
-                    f"  round {round_number} {scenario.name:<16} {run.rps:9.1f} req/s "
+                    f"  round {round_number} {scenario.name:<24} {run.rps:9.1f} req/s "
                     f"p95 {run.p95_ms:7.1f} ms errors {run.errors}",
                     flush=True,
                 )
@@ -298,7 +299,7 @@ def main() -> None:
 
     print()
     print(
-        f"{'scenario':<16} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'scenario':<24} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
         f"{'errors':>6} {'peak MB':>8} {'queries':>7} {'ratio':>14} {'goal':>6}"
     )
     for name, result in results.items():
@@ -306,11 +307,11 @@ def main() -> None:
         ratio, goal = "", ""
         if scenario.baseline:
             value = result.median("rps") / results[scenario.baseline].median("rps")
-            ratio = f"{value:.2f}x {scenario.baseline.removeprefix('baseline_')}"
+            ratio = f"{value:.2f}x {scenario.baseline.removeprefix('baseline_')[:12]}"
             if scenario.goal:
                 goal = ("ok " if value >= scenario.goal else "LOW ") + f"{scenario.goal}"
         print(
-            f"{name:<16} {result.median('rps'):9.1f} {result.median('p50_ms'):8.1f} "
+            f"{name:<24} {result.median('rps'):9.1f} {result.median('p50_ms'):8.1f} "
             f"{result.median('p95_ms'):8.1f} {result.median('p99_ms'):8.1f} "
             f"{sum(run.errors for run in result.runs):6d} "
             f"{max(run.peak_rss_mb for run in result.runs):8.1f} {queries.get(name, ''):>7} "

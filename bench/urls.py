@@ -5,5 +5,6 @@ from bench import views
 urlpatterns = [
     path("bench/bare", views.bare),
     path("bench/values", views.values),
+    path("bench/station-values", views.station_values),
     path("bench/insert", views.insert),
 ]

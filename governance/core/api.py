@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, pagination
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -53,3 +58,35 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
     return drf_exception_handler(exc, context)
+
+
+class RowUrlField(serializers.Field):
+    """The absolute API URL of a row, reversed once per response instead of once per row.
+
+    ``reverse`` walks the URL resolver each time; on a page of fifty rows with nested links
+    that was a fifth of the response time.
+    """
+
+    _PLACEHOLDER = "0gongzhi0"
+
+    def __init__(self, view_name: str, lookup_field: str, *, absolute: bool = True, **kwargs):
+        self.view_name = view_name
+        self.lookup_field = lookup_field
+        self.absolute = absolute
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance) -> str:
+        cache = self.context.setdefault("_row_url_templates", {})
+        key = (self.view_name, self.absolute)
+        template = cache.get(key)
+        if template is None:
+            template = reverse(self.view_name, kwargs={self.lookup_field: self._PLACEHOLDER})
+            request = self.context.get("request")
+            if self.absolute and request is not None:
+                template = request.build_absolute_uri(template)
+            cache[key] = template
+        return template.replace(self._PLACEHOLDER, quote(str(getattr(instance, self.lookup_field))))
+
+
+extend_schema_field(OpenApiTypes.URI)(RowUrlField)

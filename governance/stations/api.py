@@ -4,7 +4,11 @@ from rest_framework import permissions, viewsets
 
 from governance.stations import queries
 from governance.stations.filters import ServiceFilter, StationFilter
-from governance.stations.serializers import ServiceOutputSerializer, StationOutputSerializer
+from governance.stations.serializers import (
+    ServiceOutputSerializer,
+    ServiceSummarySerializer,
+    StationOutputSerializer,
+)
 
 
 class StationViewSet(viewsets.ReadOnlyModelViewSet):
@@ -29,5 +33,10 @@ class ServiceViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[A-Za-z0-9\-]+"
     permission_classes = (permissions.AllowAny,)
 
+    def get_serializer_class(self):
+        return ServiceSummarySerializer if self.action == "list" else ServiceOutputSerializer
+
     def get_queryset(self):
+        if self.action == "list":
+            return queries.public_service_summaries()
         return queries.public_services()

@@ -8,16 +8,29 @@ from governance.stakeholders.models import Organisation, User
 from governance.stakeholders.rules import organisation_ids
 from governance.stations.models import OpeningHours, Service, Station, Visit
 
+# What a public page or the API shows of an organisation; loading the rest (descriptions,
+# timestamps) for every department of every station was most of a station list's time.
+ORGANISATION_REF_FIELDS = ("slug", "kind", "name_zh", "name_en", "short_name_zh", "short_name_en")
+
 
 def public_stations() -> QuerySet[Station]:
     return (
         Station.objects.filter(is_active=True)
         .select_related("host")
+        .defer("created_at", "updated_at")
+        .defer(*(f"host__{name}" for name in ("description_zh", "description_en", "created_at")))
         .prefetch_related(
-            Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens")),
+            Prefetch(
+                "opening_hours",
+                queryset=OpeningHours.objects.only(
+                    "station_id", "weekday", "opens", "closes"
+                ).order_by("weekday", "opens"),
+            ),
             Prefetch(
                 "departments",
-                queryset=Organisation.objects.filter(is_active=True).order_by("name_zh"),
+                queryset=Organisation.objects.filter(is_active=True)
+                .only(*ORGANISATION_REF_FIELDS)
+                .order_by("name_zh"),
             ),
         )
     )
@@ -34,6 +47,26 @@ def public_services() -> QuerySet[Service]:
         )
         # The department id breaks ties between departments that share a name, so that pages
         # grouping by department (itertools.groupby) see each department's services together.
+        .order_by("department__name_zh", "department_id", "service_code")
+    )
+
+
+def public_service_summaries() -> QuerySet[Service]:
+    """The catalogue as a list needs it: the service and its department, nothing nested."""
+    return (
+        Service.objects.filter(is_active=True, department__is_active=True)
+        .select_related("department")
+        .only(
+            "service_code",
+            "name_zh",
+            "name_en",
+            "channel",
+            "target_minutes",
+            "department__slug",
+            "department__kind",
+            "department__name_zh",
+            "department__name_en",
+        )
         .order_by("department__name_zh", "department_id", "service_code")
     )
 

@@ -1,103 +1,84 @@
+"""Output serializers for the public read-only API.
+
+Lists return a summary of each row and the detail endpoint the whole record, so a page of
+services costs one query and a few fields per row rather than the nested stations and
+documents of each (the detail has them). Plain ``Serializer`` classes rather than
+``ModelSerializer``: the latter rebuilds its fields from the model on every response, which was
+a fifth of a list's time, and these are output only.
+"""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance.core.api import RowUrlField
 from governance.stakeholders.models import Organisation
-from governance.stations.models import OpeningHours, Service, Station
+from governance.stations.models import Channel, Service
 
 
-class OrganisationRefSerializer(serializers.ModelSerializer):
+class OrganisationRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField(read_only=True)
+    kind = serializers.ChoiceField(choices=Organisation.Kind.choices, read_only=True)
     name = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = Organisation
-        fields = ("slug", "kind", "name", "name_zh", "name_en")
+    name_zh = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
 
 
-class OpeningHoursSerializer(serializers.ModelSerializer):
-    opens = serializers.TimeField(format="%H:%M")
-    closes = serializers.TimeField(format="%H:%M")
-
-    class Meta:
-        model = OpeningHours
-        fields = ("weekday", "opens", "closes")
+class OpeningHoursSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(read_only=True, min_value=0, max_value=6)
+    opens = serializers.TimeField(format="%H:%M", read_only=True)
+    closes = serializers.TimeField(format="%H:%M", read_only=True)
 
 
-class StationRefSerializer(serializers.ModelSerializer):
+class StationRefSerializer(serializers.Serializer):
+    slug = serializers.SlugField(read_only=True)
     name = serializers.CharField(read_only=True)
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:station-detail", lookup_field="slug", read_only=True
-    )
-
-    class Meta:
-        model = Station
-        fields = ("slug", "name", "url")
+    url = RowUrlField("api:station-detail", "slug")
 
 
-class StationOutputSerializer(serializers.ModelSerializer):
+class StationOutputSerializer(serializers.Serializer):
+    slug = serializers.SlugField(read_only=True)
     name = serializers.CharField(read_only=True)
+    name_zh = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
     address = serializers.CharField(read_only=True)
+    address_zh = serializers.CharField(read_only=True)
+    address_en = serializers.CharField(read_only=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, read_only=True, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, read_only=True, allow_null=True
+    )
+    phone = serializers.CharField(read_only=True)
     host = OrganisationRefSerializer(read_only=True, allow_null=True)
     departments = OrganisationRefSerializer(many=True, read_only=True)
     opening_hours = OpeningHoursSerializer(many=True, read_only=True)
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:station-detail", lookup_field="slug", read_only=True
-    )
-    page_url = serializers.CharField(source="get_absolute_url", read_only=True)
-
-    class Meta:
-        model = Station
-        fields = (
-            "slug",
-            "name",
-            "name_zh",
-            "name_en",
-            "description",
-            "address",
-            "address_zh",
-            "address_en",
-            "latitude",
-            "longitude",
-            "phone",
-            "host",
-            "departments",
-            "opening_hours",
-            "url",
-            "page_url",
-        )
+    url = RowUrlField("api:station-detail", "slug")
+    page_url = RowUrlField("stations:station", "slug", absolute=False)
 
 
-class ServiceOutputSerializer(serializers.ModelSerializer):
+class ServiceSummarySerializer(serializers.Serializer):
+    """A row of the service list; the detail adds description, documents and stations."""
+
+    service_code = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True)
+    name_zh = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
     department = OrganisationRefSerializer(read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    target_minutes = serializers.IntegerField(read_only=True)
+    url = RowUrlField("api:service-detail", "service_code")
+    page_url = RowUrlField("stations:service", "service_code", absolute=False)
+
+
+class ServiceOutputSerializer(ServiceSummarySerializer):
+    description = serializers.CharField(read_only=True)
     stations = StationRefSerializer(many=True, read_only=True)
     documents = serializers.SerializerMethodField()
     keywords = serializers.SerializerMethodField()
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:service-detail", lookup_field="service_code", read_only=True
-    )
-    page_url = serializers.CharField(source="get_absolute_url", read_only=True)
-
-    class Meta:
-        model = Service
-        fields = (
-            "service_code",
-            "name",
-            "name_zh",
-            "name_en",
-            "description",
-            "department",
-            "channel",
-            "target_minutes",
-            "documents",
-            "keywords",
-            "stations",
-            "url",
-            "page_url",
-        )
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_documents(self, service: Service) -> list[str]:
