@@ -44,9 +44,8 @@ class Pagination(pagination.PageNumberPagination):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(
-                    {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
-                )
+                # No "maximum": a larger size is accepted and capped (see the description).
+                parameter["schema"].update({"minimum": 1, "default": self.page_size})
             elif parameter["name"] == self.page_query_param:
                 parameter["schema"].update({"minimum": 1, "default": 1})
         return parameters
@@ -90,3 +89,22 @@ class RowUrlField(serializers.Field):
 
 
 extend_schema_field(OpenApiTypes.URI)(RowUrlField)
+
+
+@extend_schema_field({"type": "string", "format": "uri-reference"})
+class RowPathField(RowUrlField):
+    """Like ``RowUrlField``, but the path alone (for links to the site's own pages)."""
+
+    def __init__(self, view_name: str, lookup_field: str, **kwargs):
+        super().__init__(view_name, lookup_field, absolute=False, **kwargs)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "10:00"}
+)
+class HourMinuteField(serializers.TimeField):
+    """A time of day as ``HH:MM`` (opening hours need no seconds; OpenAPI's ``time`` does)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%H:%M")
+        super().__init__(**kwargs)

@@ -53,3 +53,15 @@ class AutoSchema(spectacular_openapi.AutoSchema):
         if getattr(self.view, "throttle_classes", None):
             add("429", _DETAIL, "Too many requests; retry after the Retry-After seconds.")
         return responses
+
+
+def allow_blank_query_choices(result, generator, request, public):
+    """A blank choice filter (``?channel=``) means "no filter", as HTML forms send it; say so."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                schema = parameter.get("schema", {})
+                enum = schema.get("enum")
+                if parameter.get("in") == "query" and enum and "" not in enum:
+                    schema["enum"] = [*enum, ""]
+    return result

@@ -12,7 +12,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance.core.api import RowUrlField
+from governance.core.api import HourMinuteField, RowPathField, RowUrlField
 from governance.stakeholders.models import Organisation
 from governance.stations.models import Channel, Service
 
@@ -27,8 +27,8 @@ class OrganisationRefSerializer(serializers.Serializer):
 
 class OpeningHoursSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(read_only=True, min_value=0, max_value=6)
-    opens = serializers.TimeField(format="%H:%M", read_only=True)
-    closes = serializers.TimeField(format="%H:%M", read_only=True)
+    opens = HourMinuteField(read_only=True)
+    closes = HourMinuteField(read_only=True)
 
 
 class StationRefSerializer(serializers.Serializer):
@@ -57,7 +57,7 @@ class StationOutputSerializer(serializers.Serializer):
     departments = OrganisationRefSerializer(many=True, read_only=True)
     opening_hours = OpeningHoursSerializer(many=True, read_only=True)
     url = RowUrlField("api:station-detail", "slug")
-    page_url = RowUrlField("stations:station", "slug", absolute=False)
+    page_url = RowPathField("stations:station", "slug")
 
 
 class ServiceSummarySerializer(serializers.Serializer):
@@ -71,7 +71,7 @@ class ServiceSummarySerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
     target_minutes = serializers.IntegerField(read_only=True)
     url = RowUrlField("api:service-detail", "service_code")
-    page_url = RowUrlField("stations:service", "service_code", absolute=False)
+    page_url = RowPathField("stations:service", "service_code")
 
 
 class ServiceOutputSerializer(ServiceSummarySerializer):
