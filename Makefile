@@ -41,9 +41,13 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 
 # Needs GNU gettext; the compiled .mo files are committed so running the site does not.
+# Run from the project root: the catalogue covers governance/, feedback/, partners/ and
+# templates/ (tests/core/test_translations.py checks that it is complete and translated).
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=bench --ignore=tests \
+	--ignore=staticfiles --ignore=artifacts
 messages: install-dev
-	cd governance && ../$(BIN)/python ../manage.py makemessages -l en --no-obsolete
-	$(BIN)/python manage.py compilemessages -l en
+	$(BIN)/python manage.py makemessages -l en --no-obsolete $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py compilemessages -l en $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -53,6 +54,10 @@ class Pagination(pagination.PageNumberPagination):
 
 def exception_handler(exc, context):
     """DRF's handler, plus model validation errors as 400 instead of 500."""
+    if isinstance(exc, Http404):
+        # Django's message names the model in the source language ("No Service matches…");
+        # DRF's own is translated and says the same.
+        exc = exceptions.NotFound()
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)

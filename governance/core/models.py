@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimeStampedModel(models.Model):
@@ -46,7 +47,7 @@ class WorkerHeartbeat(models.Model):
 
     class Meta:
         verbose_name = _("工作进程心跳")
-        verbose_name_plural = _("工作进程心跳")
+        verbose_name_plural = pgettext_lazy("plural", "工作进程心跳")
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

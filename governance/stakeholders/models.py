@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.core.models import Localized, TimeStampedModel
 
@@ -61,7 +62,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="stakeholders_user_email_ci_unique"),
         ]
@@ -106,7 +107,7 @@ class Organisation(TimeStampedModel):
 
     class Meta:
         verbose_name = _("组织")
-        verbose_name_plural = _("组织")
+        verbose_name_plural = pgettext_lazy("plural", "组织")
         ordering = ("kind", "name_zh")
         indexes = [models.Index(fields=("kind", "is_active"), name="stakeholders_org_kind_idx")]
 
@@ -141,7 +142,7 @@ class Membership(TimeStampedModel):
 
     class Meta:
         verbose_name = _("成员关系")
-        verbose_name_plural = _("成员关系")
+        verbose_name_plural = pgettext_lazy("plural", "成员关系")
         ordering = ("organisation__name_zh", "user__email")
         constraints = [
             models.UniqueConstraint(
@@ -164,16 +165,16 @@ class AuditEvent(models.Model):
     """
 
     class Action(models.TextChoices):
-        LOGIN = "login", _("登录")
-        LOGIN_FAILED = "login_failed", _("登录失败")
-        LOGOUT = "logout", _("退出")
-        MFA_ADDED = "mfa_added", _("启用双重验证")
-        MFA_REMOVED = "mfa_removed", _("停用双重验证")
-        MFA_RESET = "mfa_reset", _("重置恢复码")
-        MFA_FAILED = "mfa_failed", _("双重验证失败")
-        PASSWORD_CHANGED = "password_changed", _("修改密码")
-        PASSWORD_RESET = "password_reset", _("重置密码")
-        PERMISSION_DENIED = "permission_denied", _("拒绝访问")
+        LOGIN = "login", pgettext_lazy("audit event", "登录")
+        LOGIN_FAILED = "login_failed", pgettext_lazy("audit event", "登录失败")
+        LOGOUT = "logout", pgettext_lazy("audit event", "退出")
+        MFA_ADDED = "mfa_added", pgettext_lazy("audit event", "启用双重验证")
+        MFA_REMOVED = "mfa_removed", pgettext_lazy("audit event", "停用双重验证")
+        MFA_RESET = "mfa_reset", pgettext_lazy("audit event", "重置恢复码")
+        MFA_FAILED = "mfa_failed", pgettext_lazy("audit event", "双重验证失败")
+        PASSWORD_CHANGED = "password_changed", pgettext_lazy("audit event", "修改密码")
+        PASSWORD_RESET = "password_reset", pgettext_lazy("audit event", "重置密码")
+        PERMISSION_DENIED = "permission_denied", pgettext_lazy("audit event", "拒绝访问")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, editable=False, db_index=True)
     action = models.CharField(_("操作"), max_length=32, choices=Action.choices)
@@ -193,7 +194,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         verbose_name = _("审计日志")
-        verbose_name_plural = _("审计日志")
+        verbose_name_plural = pgettext_lazy("plural", "审计日志")
         ordering = ("-at",)
         indexes = [
             models.Index(fields=("action", "-at"), name="stakeholders_audit_action_idx"),

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.core.models import Localized, TimeStampedModel
 from governance.stakeholders.models import Organisation, phone_validator
@@ -68,7 +69,7 @@ class Station(TimeStampedModel):
 
     class Meta:
         verbose_name = _("服务站点")
-        verbose_name_plural = _("服务站点")
+        verbose_name_plural = pgettext_lazy("plural", "服务站点")
         ordering = ("name_zh",)
         indexes = [
             models.Index(fields=("is_active", "name_zh"), name="stations_station_active_idx")
@@ -120,7 +121,7 @@ class OpeningHours(models.Model):
 
     class Meta:
         verbose_name = _("开放时间")
-        verbose_name_plural = _("开放时间")
+        verbose_name_plural = pgettext_lazy("plural", "开放时间")
         ordering = ("station", "weekday", "opens")
         constraints = [
             models.CheckConstraint(
@@ -183,7 +184,7 @@ class Service(TimeStampedModel):
 
     class Meta:
         verbose_name = _("服务事项")
-        verbose_name_plural = _("服务事项")
+        verbose_name_plural = pgettext_lazy("plural", "服务事项")
         ordering = ("department__name_zh", "service_code")
         indexes = [
             models.Index(fields=("department", "is_active"), name="stations_service_dept_idx"),
@@ -258,7 +259,7 @@ class Visit(models.Model):
 
     class Meta:
         verbose_name = _("办件记录")
-        verbose_name_plural = _("办件记录")
+        verbose_name_plural = pgettext_lazy("plural", "办件记录")
         ordering = ("-arrived_at",)
         indexes = [
             models.Index(fields=("station", "-arrived_at"), name="stations_visit_station_idx"),
