@@ -133,9 +133,9 @@ def test_department_staff_signs_in_to_the_admin_and_sees_only_their_services(jou
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
     assert page.url.endswith("/admin/")
-    journey.shot("admin-index")
+    journey.look("admin-index")
 
     journey.goto("/admin/stations/service/")
     assert page.get_by_role("link", name="HK-ID-RENEW").is_visible()
     assert page.get_by_text("TR-DL-RENEW").count() == 0
-    journey.shot("admin-services")
+    journey.look("admin-services")

@@ -33,7 +33,22 @@ EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 
 
 @pytest.fixture
-def fuzz_data(db, monkeypatch):
+def wsgi_in_test_transaction():
+    """Requests go straight to the WSGI handler, which closes the database connection when a
+    request ends; inside a test's transaction that would close it under the test. Django's
+    test client unhooks the same handler for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_data(db, monkeypatch, wsgi_in_test_transaction):
     """A small real catalogue, so generated slugs and codes sometimes hit rows."""
     from rest_framework.throttling import SimpleRateThrottle
 
