@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
@@ -10,11 +11,28 @@ app = Celery("gongzhi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Times are Asia/Shanghai (CELERY_TIMEZONE). Digests run from beat, never from an ETA, so no
+# message waits in Redis longer than the visibility timeout.
 app.conf.beat_schedule = {
     "worker-heartbeat": {
         "task": "core.heartbeat",
         "schedule": 30.0,
         # A heartbeat that waited longer than its own period says nothing new.
         "options": {"expires": 25},
+    },
+    "notifications-sweep": {
+        "task": "notifications.sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "notifications-daily-digest": {
+        "task": "notifications.plan_digests",
+        "schedule": crontab(hour=8, minute=0),
+        "args": ("daily",),
+    },
+    "notifications-weekly-digest": {
+        "task": "notifications.plan_digests",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
+        "args": ("weekly",),
     },
 }

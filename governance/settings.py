@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "governance.core",
     "governance.stakeholders",
     "governance.stations",
+    "governance.notifications",
     "feedback",
     "partners",
 ]
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "governance.notifications.context_processors.unread",
                 "csp.context_processors.nonce",
             ],
         },
@@ -215,6 +217,11 @@ if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+# Where links in e-mails point; production sets its public address.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+# A pending delivery not picked up within this long is re-enqueued by the sweep.
+NOTIFICATIONS_STALE_SECONDS = env.int("NOTIFICATIONS_STALE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gongzhi 共治 <noreply@gongzhi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -289,6 +296,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"NotificationModeEnum": "governance.notifications.models.Mode"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.core.schema.allow_blank_query_choices",
@@ -326,6 +334,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must not hang a request while the broker is away: fail fast, the sweep retries.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How old the last worker heartbeat may be before /healthz calls the worker stale.

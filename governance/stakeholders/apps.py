@@ -12,6 +12,8 @@ class StakeholdersConfig(AppConfig):
     def ready(self):
         from governance.core.seeding import register_seeder
         from governance.stakeholders import receivers  # noqa: F401  (audit of sign-ins and MFA)
+        from governance.stakeholders.notifications import register_event_types
         from governance.stakeholders.seed import MODELS, seed_stakeholders
 
         register_seeder("stakeholders", seed_stakeholders, order=10, models=MODELS)
+        register_event_types()

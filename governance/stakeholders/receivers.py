@@ -11,6 +11,8 @@ from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
+from governance.notifications.services import publish
+from governance.stakeholders.events import TwoFactorChanged
 from governance.stakeholders.models import AuditEvent
 from governance.stakeholders.services import audit_record
 
@@ -47,6 +49,13 @@ def _on_password_reset(sender, request, user, **kwargs):
     audit_record(action=AuditEvent.Action.PASSWORD_RESET, actor=user, request=request)
 
 
+def _tell_owner(user, change: str, authenticator) -> None:
+    """A security notice to the account's owner: if it was not them, they should know now."""
+    if getattr(authenticator, "type", "") != "totp":
+        return
+    publish(TwoFactorChanged(user_id=user.pk, change=change, authenticator_type="totp"))
+
+
 def _mfa_detail(authenticator) -> dict:
     return {"type": getattr(authenticator, "type", "")}
 
@@ -59,6 +68,7 @@ def _on_mfa_added(sender, request, user, authenticator, **kwargs):
         request=request,
         detail=_mfa_detail(authenticator),
     )
+    _tell_owner(user, "added", authenticator)
 
 
 @receiver(mfa_signals.authenticator_removed, dispatch_uid="audit_mfa_removed")
@@ -69,6 +79,7 @@ def _on_mfa_removed(sender, request, user, authenticator, **kwargs):
         request=request,
         detail=_mfa_detail(authenticator),
     )
+    _tell_owner(user, "removed", authenticator)
 
 
 @receiver(mfa_signals.authenticator_reset, dispatch_uid="audit_mfa_reset")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest
 
+from governance.notifications.services import publish
+from governance.stakeholders.events import MembershipGranted
 from governance.stakeholders.models import AuditEvent, Membership, Organisation, User
 from governance.stakeholders.rules import forget_memberships
 
@@ -93,6 +95,7 @@ def membership_grant(
 ) -> Membership:
     """Give ``user`` a seat in ``organisation`` (or change the role of the seat they have)."""
     membership = Membership.objects.filter(user=user, organisation=organisation).first()
+    changed = True
     if membership is None:
         membership = Membership(user=user, organisation=organisation, role=role)
         membership.full_clean()
@@ -101,7 +104,21 @@ def membership_grant(
         membership.role = role
         membership.full_clean()
         membership.save(update_fields=["role", "updated_at"])
+    else:
+        changed = False
     _sync_staff_flag(user, granted=True)
+    if changed:
+        publish(
+            MembershipGranted(
+                membership_id=membership.pk,
+                user_id=user.pk,
+                organisation_id=organisation.pk,
+                organisation_name_zh=organisation.name_zh,
+                organisation_name_en=organisation.name_en,
+                role=role,
+            ),
+            actor=actor,
+        )
     return membership
 
 

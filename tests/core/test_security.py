@@ -37,8 +37,10 @@ PUBLIC = {
     "api-schema": "the API's description",
     "api-docs": "the API's description",
     "healthz": "load balancers and monitors",
+    "notifications:unsubscribe": "the signed link in every e-mail works without signing in",
 }
 SAMPLE = {
+    "pk": "1",
     "format": "json",
     "uidb36": "1",
     "key": "abc-def",
