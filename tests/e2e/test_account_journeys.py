@@ -32,8 +32,8 @@ def sign_in(journey, email, password, path="/accounts/login/"):
     journey.goto(path)
     field(page, "电子邮件").fill(email)
     field(page, "密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
 
 
 def test_citizen_signs_up_confirms_signs_in_and_enables_totp(journey):
@@ -46,33 +46,33 @@ def test_citizen_signs_up_confirms_signs_in_and_enables_totp(journey):
     field(page, "密码").fill(NEW_PASSWORD)
     field(page, "密码（重复）").fill(NEW_PASSWORD)
     field(page, "显示名称").fill("小王")
-    page.get_by_role("button", name="注册").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="注册").click()
     journey.look("verification-sent")
 
     (message,) = mail.outbox
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)[0]
     journey.goto(link.split("://", 1)[1].split("/", 1)[1].join(["/", ""]))
     journey.look("confirm-email")
-    page.get_by_role("button", name="确认").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认").click()
     assert User.objects.get(email="xiao.wang@example.com").emailaddress_set.get().verified
 
-    page.get_by_role("button", name="退出").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="退出").click()
     sign_in(journey, "xiao.wang@example.com", NEW_PASSWORD)
     assert page.get_by_role("link", name="我的账号").is_visible()
 
     journey.goto("/accounts/2fa/totp/activate/")
     if "/reauthenticate/" in page.url:
         field(page, "密码").fill(NEW_PASSWORD)
-        page.get_by_role("button", name="确认").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="确认").click()
     journey.look("totp-activate")
     secret = page.locator("input#authenticator_secret").input_value()
     field(page, "认证器代码").fill(totp_code(secret))
-    page.get_by_role("button", name="激活").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="激活").click()
     journey.look("recovery-codes")
     user = User.objects.get(email="xiao.wang@example.com")
     assert user.authenticator_set.filter(type="totp").exists()
@@ -93,8 +93,8 @@ def test_sign_up_with_bad_input_shows_errors_and_escapes_script(journey):
     field(page, "显示名称").evaluate(
         "(el) => { el.removeAttribute('maxlength'); el.value = 'x'.repeat(10000); }"
     )
-    page.get_by_role("button", name="注册").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="注册").click()
     assert page.locator(".errorlist, .field-error").first.is_visible()
     assert not User.objects.exists()
     journey.look("signup-too-long")
@@ -102,8 +102,8 @@ def test_sign_up_with_bad_input_shows_errors_and_escapes_script(journey):
     field(page, "显示名称").fill("<script>window.__xss = 1</script>")
     field(page, "密码").fill(NEW_PASSWORD)
     field(page, "密码（重复）").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="注册").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="注册").click()
     user = User.objects.get(email="a@example.com")
     assert user.display_name == "<script>window.__xss = 1</script>"
     assert page.evaluate("window.__xss") is None
@@ -126,12 +126,12 @@ def test_department_staff_signs_in_to_the_admin_and_sees_only_their_services(jou
     assert "/accounts/login/" in page.url
     field(page, "电子邮件").fill(staff.email)
     field(page, "密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
     journey.look("mfa-code")
     field(page, "代码").fill(totp_code(secret))
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
     assert page.url.endswith("/admin/")
     journey.look("admin-index")
 

@@ -51,20 +51,20 @@ def test_citizen_browses_on_a_phone_in_both_languages(journey, catalogue):
     assert page.get_by_role("heading", name="成华区万象城智慧警务服务站").is_visible()
     journey.look("home-zh")
 
-    page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Chenghua Mixc Smart Police Service Station").is_visible()
     journey.look("home-en")
 
-    page.get_by_role("button", name="简体中文").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="简体中文").click()
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
 
     search = page.get_by_role("searchbox")
     search.fill("护照")
-    search.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        search.press("Enter")
     assert page.get_by_role("link", name="普通护照签发").is_visible()
     assert page.get_by_role("link", name="居民身份证换领").count() == 0
     journey.look("search-passport")
@@ -84,8 +84,8 @@ def test_search_with_hostile_input_is_escaped_and_bounded(journey, catalogue):
     journey.goto("/")
     search = page.get_by_role("searchbox")
     search.fill("<script>window.__xss = 1</script>")
-    search.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        search.press("Enter")
 
     assert page.evaluate("window.__xss") is None
     assert page.get_by_text("没有找到匹配的服务事项。").is_visible()
