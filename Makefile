@@ -31,7 +31,7 @@ seed: migrate
 
 run: seed
 	@echo "Gongzhi on http://127.0.0.1:$(PORT)/ (demo accounts: see README)"
-	$(BIN)/honcho start --port $(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --port $(PORT)
 
 test: install-dev
 	$(BIN)/pytest
