@@ -3,41 +3,19 @@ the table in docs/permissions.md, walked row by row, refusals included."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import rules
-from django.contrib.auth.models import AnonymousUser
 
 from governance.stakeholders import queries, services
 from governance.stakeholders.models import AuditEvent, Membership, Organisation
 from tests.factories import MembershipFactory, UserFactory
-
-ROLES = (
-    "superuser",
-    "department_admin",
-    "department_staff",
-    "department_viewer",
-    "other_department_staff",
-    "partner_admin",
-    "partner_staff",
-    "other_partner_admin",
-    "citizen",
-    "anonymous",
-)
-
-# The column titles of those roles in docs/permissions.md.
-COLUMN_TITLES = (
-    "superuser",
-    "dept admin",
-    "dept staff",
-    "dept viewer",
-    "other dept staff",
-    "partner admin",
-    "partner staff",
-    "other partner admin",
-    "citizen",
-    "anonymous",
+from tests.permission_table import (
+    ROLES,
+    actor,
+    assert_role_matches_its_column,
+    assert_rows_are_the_documents,
+    assert_rows_cover_registered_permissions,
+    parse_table,
 )
 
 # The stakeholders rows of docs/permissions.md (the test below checks the two agree).
@@ -94,38 +72,9 @@ TABLE = """
 """
 
 APP = "stakeholders"
-DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
-
-
-def parse_table(text: str, app: str) -> list[tuple[str, str, tuple[bool, ...]]]:
-    """The rows of a roles × permissions markdown table whose permission belongs to ``app``."""
-    rows = []
-    for line in text.splitlines():
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) != 2 + len(ROLES) or not cells[0].startswith("`"):
-            continue
-        permission = cells[0].strip("`")
-        if permission != app and not permission.startswith(f"{app}."):
-            continue
-        marks = cells[2:]
-        assert all(mark[:1] in {"✓", "✗"} for mark in marks), line
-        rows.append((permission, cells[1], tuple(mark.startswith("✓") for mark in marks)))
-    return rows
 
 
 ROWS = parse_table(TABLE, APP)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Every role is a user with a password; the production hasher costs most of the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def actor(request, role: str):
-    if role == "anonymous":
-        return AnonymousUser()
-    return request.getfixturevalue(role)
 
 
 @pytest.fixture
@@ -151,30 +100,16 @@ def objects(department, other_department, partner, other_partner):
 
 
 def test_table_is_the_one_in_the_docs():
-    text = DOC.read_text(encoding="utf-8")
-    header = next(line for line in text.splitlines() if line.startswith("| permission | object |"))
-    titles = [cell.strip() for cell in header.strip().strip("|").split("|")]
-    assert titles == ["permission", "object", *COLUMN_TITLES]
-    assert parse_table(text, APP) == ROWS
+    assert_rows_are_the_documents(APP, ROWS)
 
 
 def test_table_covers_every_permission_the_app_registers():
-    registered = {
-        name for name in rules.permissions.permissions if name == APP or name.startswith(f"{APP}.")
-    }
-    assert {permission for permission, _, _ in ROWS} == registered
+    assert_rows_cover_registered_permissions(APP, ROWS)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_holds_exactly_the_permissions_in_the_table(request, role, objects):
-    user = actor(request, role)
-    column = ROLES.index(role)
-    wrong = [
-        f"{permission} on {label}: expected {'✓' if marks[column] else '✗'}"
-        for permission, label, marks in ROWS
-        if user.has_perm(permission, objects[label]) is not marks[column]
-    ]
-    assert not wrong, f"{role}:\n" + "\n".join(wrong)
+    assert_role_matches_its_column(request, role, ROWS, objects)
 
 
 @pytest.mark.parametrize(
