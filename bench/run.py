@@ -84,6 +84,7 @@ def environment(args) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY="bench-" + "k" * 60,
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL="http://127.0.0.1",
         # Production settings, less what needs TLS on a loopback benchmark.
         SECURE_SSL_REDIRECT="false",
         SESSION_COOKIE_SECURE="false",

@@ -230,9 +230,7 @@ class MembershipAdmin(ObjectPermissionsModelAdmin):
         if user_field is not None:
             return user_field
         if db_field.name == "organisation" and not request.user.is_superuser:
-            kwargs["queryset"] = queries.organisations_visible_to(request.user).filter(
-                memberships__user=request.user, memberships__role=Membership.Role.ADMIN
-            )
+            kwargs["queryset"] = queries.organisations_administered_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

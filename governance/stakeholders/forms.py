@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from governance.stakeholders import services
 from governance.stakeholders.models import User
 
 
@@ -18,8 +19,13 @@ class SignupForm(forms.Form):
     )
 
     def signup(self, request, user):
-        user.display_name = self.cleaned_data.get("display_name", "")
-        user.save(update_fields=["display_name"])
+        services.user_update_profile(
+            actor=user,
+            user=user,
+            display_name=self.cleaned_data.get("display_name", ""),
+            phone=user.phone,
+            language=user.language,
+        )
 
 
 class ProfileForm(forms.ModelForm):

@@ -175,6 +175,8 @@ class AuditEvent(models.Model):
         PASSWORD_CHANGED = "password_changed", pgettext_lazy("audit event", "修改密码")
         PASSWORD_RESET = "password_reset", pgettext_lazy("audit event", "重置密码")
         PERMISSION_DENIED = "permission_denied", pgettext_lazy("audit event", "拒绝访问")
+        MEMBERSHIP_GRANTED = "membership_granted", pgettext_lazy("audit event", "授予组织席位")
+        MEMBERSHIP_REVOKED = "membership_revoked", pgettext_lazy("audit event", "撤销组织席位")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, editable=False, db_index=True)
     action = models.CharField(_("操作"), max_length=32, choices=Action.choices)

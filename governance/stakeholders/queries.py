@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from governance.stakeholders.models import AuditEvent, Membership, Organisation
+from governance.stakeholders.models import Membership, Organisation
 from governance.stakeholders.rules import organisation_ids
 
 
@@ -23,13 +23,10 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
     return qs.filter(organisation_id__in=organisation_ids(user, roles={Membership.Role.ADMIN}))
 
 
-def departments() -> QuerySet[Organisation]:
-    return Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT, is_active=True)
 
-
-def partners() -> QuerySet[Organisation]:
-    return Organisation.objects.filter(kind=Organisation.Kind.PARTNER, is_active=True)
-
-
-def audit_events() -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.select_related("actor")
+def organisations_administered_by(user) -> QuerySet[Organisation]:
+    """The organisations a user may manage seats in: those where they hold an admin seat."""
+    qs = Organisation.objects.filter(is_active=True)
+    if getattr(user, "is_superuser", False):
+        return qs
+    return qs.filter(pk__in=organisation_ids(user, roles={Membership.Role.ADMIN}))

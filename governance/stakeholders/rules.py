@@ -122,10 +122,8 @@ def is_organisation_admin(user, organisation=None) -> bool:
     return is_org_admin(user, organisation)
 
 
-is_any_member = is_member_of
-
 # The admin's app index shows this app to anyone who sits in an organisation.
-rules.add_perm("stakeholders", is_superuser | is_any_member)
+rules.add_perm("stakeholders", is_superuser | is_member_of)
 rules.add_perm("stakeholders.view_organisation", is_superuser | is_member_of)
 rules.add_perm("stakeholders.change_organisation", is_superuser | is_organisation_admin)
 rules.add_perm("stakeholders.add_organisation", is_superuser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -12,16 +13,23 @@ from governance.stakeholders.rules import forget_memberships
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the nearest trusted proxy saw it.
+
+    With ``TRUSTED_PROXY_COUNT`` proxies in front, each appends the address it received from to
+    X-Forwarded-For, so the entry that many places from the right is the client's; anything to
+    its left was written by the client and proves nothing.
+    """
     if request is None:
         return None
-    # REMOTE_ADDR is the proxy's address behind a proxy; only trust the forwarded header
-    # where the deployment says a proxy sets it (settings.BEHIND_PROXY → USE_X_FORWARDED_HOST).
-    from django.conf import settings
-
-    if getattr(settings, "USE_X_FORWARDED_HOST", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
+    proxies = django_settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [
+            part.strip()
+            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if part.strip()
+        ]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -68,7 +76,9 @@ def user_set_language(*, actor: User, language: str) -> None:
     if actor.language == language:
         return
     actor.language = language
-    actor.full_clean(exclude=["password"])
+    # Only the field that changes is checked: an old row with, say, a phone number that today's
+    # validator refuses must not stop someone from switching language.
+    actor.clean_fields(exclude=[f.name for f in User._meta.fields if f.name != "language"])
     actor.save(update_fields=["language"])
 
 
@@ -108,6 +118,12 @@ def membership_grant(
         changed = False
     _sync_staff_flag(user, granted=True)
     if changed:
+        audit_record(
+            action=AuditEvent.Action.MEMBERSHIP_GRANTED,
+            actor=actor,
+            identifier=user.email,
+            detail={"organisation": organisation.slug, "role": role},
+        )
         publish(
             MembershipGranted(
                 membership_id=membership.pk,
@@ -125,5 +141,11 @@ def membership_grant(
 @transaction.atomic
 def membership_revoke(*, actor: User | None, membership: Membership) -> None:
     user = membership.user
+    audit_record(
+        action=AuditEvent.Action.MEMBERSHIP_REVOKED,
+        actor=actor,
+        identifier=user.email,
+        detail={"organisation": membership.organisation.slug, "role": membership.role},
+    )
     membership.delete()
     _sync_staff_flag(user, granted=False)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdmin
 
+from governance.core.admin import CappedCountPaginator
 from governance.stations import queries
 from governance.stations.models import OpeningHours, Service, Station, Visit
 
@@ -125,7 +126,9 @@ class VisitAdmin(ObjectPermissionsModelAdmin):
         "outcome",
     )
     list_filter = ("outcome", "channel", ("station", VisibleStationFilter))
-    search_fields = ("ticket", "service__service_code", "service__name_zh")
+    # Exact matches: a ticket or a service code is what staff type, and a substring search over a
+    # million visits would scan them all.
+    search_fields = ("=ticket", "=service__service_code")
     date_hierarchy = "arrived_at"
     autocomplete_fields = ("service",)
     raw_id_fields = ("handled_by",)
@@ -133,6 +136,7 @@ class VisitAdmin(ObjectPermissionsModelAdmin):
     # Counting a million rows for the paginator costs more than the page itself.
     show_full_result_count = False
     list_per_page = 50
+    paginator = CappedCountPaginator
 
     def get_queryset(self, request):
         return queries.visits_for_admin(request.user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 
 from governance.stakeholders.models import Organisation, User
-from governance.stakeholders.rules import organisation_ids
+from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
 from governance.stations.models import OpeningHours, Service, Station, Visit
 
 # What a public page or the API shows of an organisation; loading the rest (descriptions,
@@ -115,8 +115,6 @@ def departments_for_admin(user) -> QuerySet[Organisation]:
     qs = Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT, is_active=True)
     if user.is_superuser:
         return qs
-    from governance.stakeholders.rules import ACTING_ROLES
-
     return qs.filter(
         pk__in=organisation_ids(user, kind=Organisation.Kind.DEPARTMENT, roles=ACTING_ROLES)
     )

@@ -12,6 +12,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "x" * 20 + "production-secret-for-the-deploy-check" + "y" * 20,
     "ALLOWED_HOSTS": "gongzhi.example.cn",
+    "SITE_URL": "https://gongzhi.example.cn",
 }
 
 
@@ -56,6 +57,14 @@ def test_production_without_secret_key_refuses_to_start():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_without_site_url_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SITE_URL"}
+    result = run_manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "SITE_URL must be set" in result.stderr
 
 
 def test_production_without_allowed_hosts_refuses_to_start():

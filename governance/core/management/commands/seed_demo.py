@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,10 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(
             _("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": value}
         ) from exc
+
+
+# An arbitrary, fixed key for PostgreSQL's advisory lock ("gongzhi seed" as a number).
+SEED_LOCK_KEY = 0x676F6E677A6869
 
 
 class Command(BaseCommand):
@@ -83,6 +87,11 @@ class Command(BaseCommand):
         models = seeded_models()
         before = {model: model._default_manager.count() for model in models}
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Two runs at once (two deploy hooks, say) would race on the same natural keys;
+                # the second waits here for the first and then finds everything in place.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEED_LOCK_KEY])
             run_seeders(stdout=self.stdout, with_demo_users=with_demo_users, today=today, now=now)
         elapsed = time.monotonic() - started
 
