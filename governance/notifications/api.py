@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
@@ -8,8 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from governance.notifications import queries, registry, services
-from governance.notifications.channels import render_line
-from governance.notifications.models import Mode, Notification, Preference
+from governance.notifications.models import Notification, Preference
 from governance.notifications.serializers import (
     MarkedSerializer,
     NotificationOutputSerializer,
@@ -31,20 +31,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
         return queries.inbox_of(self.request.user)
 
     def _rows(self, notifications):
-        language = self.request.LANGUAGE_CODE
-        return [
-            {
-                "id": n.pk,
-                "event_type": n.event_type,
-                "label": _label(n.event_type),
-                "text": render_line(n, language),
-                "url": n.url,
-                "created_at": n.created_at,
-                "read_at": n.read_at,
-                "payload": n.payload,
-            }
-            for n in notifications
-        ]
+        return queries.inbox_rows(notifications, self.request.LANGUAGE_CODE)
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -73,13 +60,6 @@ class NotificationViewSet(viewsets.GenericViewSet):
         return Response({"unread": queries.unread_count(request.user)})
 
 
-def _label(code: str) -> str:
-    try:
-        return str(registry.get(code).label)
-    except registry.UnknownEventType:
-        return code
-
-
 class PreferenceViewSet(viewsets.GenericViewSet):
     """Per event type: immediately, daily or weekly digest, or off where the type allows it."""
 
@@ -97,20 +77,30 @@ class PreferenceViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = PreferenceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        code = data.validated_data["event_type"]
         try:
-            event_type = registry.get(data.validated_data["event_type"])
+            event_type = registry.get(code)
         except registry.UnknownEventType:
             known = ", ".join(t.code for t in registry.all_types())
-            raise ValidationError({"event_type": [f"unknown event type; known: {known}"]}) from None
+            raise ValidationError(
+                {
+                    "event_type": [
+                        _("未知的事件类型“%(code)s”；可选：%(known)s。")
+                        % {"code": code, "known": known}
+                    ]
+                }
+            ) from None
         mode = data.validated_data["mode"]
         try:
             services.preference_set(actor=request.user, event_type=event_type, mode=mode)
         except services.ModeNotAllowed as exc:
             raise ValidationError(
-                {"mode": [f"{mode!r} is not allowed here; allowed: {', '.join(exc.allowed)}"]}
+                {
+                    "mode": [
+                        _("这类通知不能设为“%(mode)s”；可选：%(allowed)s。")
+                        % {"mode": mode, "allowed": ", ".join(exc.allowed)}
+                    ]
+                }
             ) from None
         row = next(r for r in queries.preferences_of(request.user) if r["code"] == event_type.code)
         return Response(PreferenceOutputSerializer(row).data, status=status.HTTP_200_OK)
-
-
-MODES = [mode.value for mode in Mode]

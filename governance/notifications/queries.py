@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db.models import QuerySet
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
 
 from governance.notifications import registry
-from governance.notifications.models import Mode, Notification, Preference, Settings
+from governance.notifications.channels import render_line
+from governance.notifications.models import Notification, Preference, Settings
 from governance.notifications.services import audiences_of
+
+logger = logging.getLogger(__name__)
 
 
 def inbox_of(user) -> QuerySet[Notification]:
@@ -17,6 +23,45 @@ def inbox_of(user) -> QuerySet[Notification]:
 
 def unread_count(user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def label_of(code: str) -> str:
+    """The event type's label in the active language; the bare code for a type that is no
+    longer registered (its rows outlive the app that declared it)."""
+    try:
+        return str(registry.get(code).label)
+    except registry.UnknownEventType:
+        return code
+
+
+def line_of(notification: Notification, language: str) -> str:
+    """The inbox line of one notification. A row whose type was unregistered, or whose line
+    template is missing or broken, still shows (as its label) instead of breaking the inbox."""
+    try:
+        return render_line(notification, language)
+    except (registry.UnknownEventType, TemplateDoesNotExist, TemplateSyntaxError):
+        logger.warning(
+            "no inbox line for notification %s (%s)", notification.pk, notification.event_type
+        )
+        return label_of(notification.event_type)
+
+
+def inbox_rows(notifications, language: str) -> list[dict]:
+    """What the inbox page and the API show for each notification, rendered without queries."""
+    return [
+        {
+            "notification": n,
+            "id": n.pk,
+            "event_type": n.event_type,
+            "label": label_of(n.event_type),
+            "text": line_of(n, language),
+            "url": n.url,
+            "created_at": n.created_at,
+            "read_at": n.read_at,
+            "payload": n.payload,
+        }
+        for n in notifications
+    ]
 
 
 def preferences_of(user) -> list[dict]:
@@ -42,9 +87,11 @@ def preferences_of(user) -> list[dict]:
     return rows
 
 
+def allowed_modes_of(user, event_type: registry.EventType) -> list[str]:
+    """The modes ``user`` may choose for ``event_type`` (their audience decides "off")."""
+    return event_type.allowed_modes(audiences_of([user.pk])[user.pk])
+
+
 def digests_enabled(user) -> bool:
     settings = Settings.objects.filter(user=user).only("digests_enabled").first()
     return settings.digests_enabled if settings else True
-
-
-MODE_LABELS = dict(Mode.choices)

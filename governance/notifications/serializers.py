@@ -29,7 +29,9 @@ class PreferenceOutputSerializer(serializers.Serializer):
 
 class PreferenceInputSerializer(serializers.Serializer):
     event_type = serializers.CharField(max_length=64)
-    mode = serializers.CharField(max_length=16)
+    # Any string: a mode that is unknown, or not allowed for this type and person, is answered
+    # with the modes that are (see PreferenceViewSet.create).
+    mode = serializers.CharField(allow_blank=True)
 
 
 class UnreadCountSerializer(serializers.Serializer):
