@@ -12,7 +12,7 @@ from governance.stations.models import service_code_validator
 
 
 def _by_department(services) -> list[tuple]:
-    """``(department, [services])`` pairs; ``public_services()`` orders by department first."""
+    """``(department, [services])`` pairs; the service queries order by department first."""
     return [
         (department, list(items))
         for department, items in groupby(services, key=lambda service: service.department)
@@ -23,7 +23,7 @@ def _by_department(services) -> list[tuple]:
 def home(request):
     """The stations with their hours, and the catalogue grouped by department, searchable."""
     form = ServiceSearchForm(request.GET or None)
-    services = queries.public_services()
+    services = queries.public_service_summaries()
     query = ""
     if form.is_bound and not form.is_valid():
         # The error is shown next to the box; a list would look like the answer to it.
@@ -47,7 +47,7 @@ def home(request):
 @require_safe
 def station_detail(request, slug: str):
     station = get_object_or_404(queries.public_stations(), slug=slug)
-    services = queries.public_services().filter(stations=station)
+    services = queries.public_service_summaries().filter(stations=station)
     return render(
         request,
         "stations/station_detail.html",
