@@ -54,8 +54,9 @@ class Notification(models.Model):
                 name="notif_unread_idx",
             ),
             # What the digest run reads: pending digest items, by period and age.
+            # The digest plan walks recipients in id order: recipient before created_at.
             models.Index(
-                fields=("mode", "created_at", "recipient"),
+                fields=("mode", "recipient", "created_at"),
                 condition=Q(digest__isnull=True, mode__in=["daily", "weekly"]),
                 name="notif_digest_pending_idx",
             ),

@@ -23,7 +23,6 @@ def memberships_visible_to(user) -> QuerySet[Membership]:
     return qs.filter(organisation_id__in=organisation_ids(user, roles={Membership.Role.ADMIN}))
 
 
-
 def organisations_administered_by(user) -> QuerySet[Organisation]:
     """The organisations a user may manage seats in: those where they hold an admin seat."""
     qs = Organisation.objects.filter(is_active=True)

@@ -268,12 +268,6 @@ def test_the_digest_link_turns_digests_off(
 
 
 # Known bugs in governance/notifications/services.py (owned elsewhere) ----------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="services._digest_groups calls registry.get/render_line for every item's type: one "
-    "item of a type no longer registered marks the whole digest failed, and as its items stay "
-    "unassigned every later digest of that person fails the same way",
-)
 def test_a_digest_with_an_item_of_an_unregistered_type_is_still_sent(
     event_types, partner_staff, enqueued, django_capture_on_commit_callbacks
 ):
@@ -289,11 +283,6 @@ def test_a_digest_with_an_item_of_an_unregistered_type_is_still_sent(
     assert "Thing: 还在" in message.body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.deliveries_send mails a recipient whose account was deactivated after "
-    "publish (publish itself skips inactive users)",
-)
 def test_a_delivery_to_an_account_deactivated_since_publishing_sends_nothing(citizen):
     membership_grant(
         actor=None,
