@@ -225,6 +225,9 @@ if not SITE_URL.startswith(("http://", "https://")):
 NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
 # A pending delivery not picked up within this long is re-enqueued by the sweep.
 NOTIFICATIONS_STALE_SECONDS = env.int("NOTIFICATIONS_STALE_SECONDS", default=300)
+# Django's SMTP backend waits forever by default; a hung mail server must fail a send, not eat
+# the task's whole time limit again on every retry.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gongzhi 共治 <noreply@gongzhi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
