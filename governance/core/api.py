@@ -29,10 +29,19 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 100
     page_size_query_description = _("每页条数，1 到 100，默认 20；超过 100 时按 100 返回。")
 
+    def get_page_number(self, request, paginator):
+        # DRF reads a blank ``page`` as page 1; a blank is not a number, and the schema (and the
+        # fuzzer) say so: answer it as any other page that is not one.
+        if request.query_params.get(self.page_query_param) == "":
+            raise exceptions.NotFound(
+                self.invalid_page_message.format(page_number='""', message="")
+            )
+        return super().get_page_number(request, paginator)
+
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param, "")
-        if raw == "":
+        if self.page_size_query_param not in request.query_params:
             return self.page_size
+        raw = request.query_params[self.page_size_query_param]
         digits = raw.lstrip("0")
         if not (digits.isascii() and digits.isdigit()):
             raise exceptions.ValidationError(

@@ -566,3 +566,11 @@ def test_service_detail_runs_constant_queries(client, id_renewal):
     assert_constant_queries(
         lambda: client.get(f"{SERVICES}HK-ID-RENEW/"), make, check=check, max_queries=2
     )
+
+
+@pytest.mark.parametrize(("query", "status"), [("page=", 404), ("page_size=", 400)])
+def test_blank_pagination_parameters_are_refused_like_any_non_number(
+    client, id_renewal, query, status
+):
+    # Found by the fuzzer: DRF read a blank page as page 1, though the schema says integer.
+    assert client.get(f"{SERVICES}?{query}").status_code == status
