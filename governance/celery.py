@@ -35,4 +35,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=8, minute=0, day_of_week="mon"),
         "args": ("weekly",),
     },
+    "kpis-rollup": {
+        "task": "kpis.rollup",
+        "schedule": 600.0,
+        "options": {"expires": 540},
+    },
 }

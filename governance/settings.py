@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "governance.stakeholders",
     "governance.stations",
     "governance.notifications",
+    "governance.kpis",
     "feedback",
     "partners",
 ]

@@ -11,6 +11,8 @@ class StationsConfig(AppConfig):
 
     def ready(self):
         from governance.core.seeding import register_seeder
+        from governance.stations.metrics import register_metrics
         from governance.stations.seed import MODELS, seed_stations
 
         register_seeder("stations", seed_stations, order=20, models=MODELS)
+        register_metrics()

@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 from django.db.models.functions import TruncDate
 
 from governance.core.seeding import SeedContext, sync_row
+from governance.kpis.services import kpis_mark_dirty
 from governance.stakeholders.models import Organisation
+from governance.stations.metrics import METRIC_CODES
 from governance.stations.models import Channel, OpeningHours, Service, Station, Visit
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -333,8 +335,8 @@ def seed_visits(profile: StationProfile, *, station: Station, context: SeedConte
     )
     created = 0
     batch: list[Visit] = []
-    for offset in range(WINDOW_DAYS):
-        day = first + dt.timedelta(days=offset)
+    dates = [first + dt.timedelta(days=offset) for offset in range(WINDOW_DAYS)]
+    for day in dates:
         if day in seeded:
             continue
         batch.extend(
@@ -352,6 +354,7 @@ def seed_visits(profile: StationProfile, *, station: Station, context: SeedConte
             batch = []
     if batch:
         created += len(Visit.objects.bulk_create(batch, batch_size=BATCH_SIZE))
+    kpis_mark_dirty(metric_codes=METRIC_CODES, days=set(dates) - seeded)
     return created
 
 

@@ -7,6 +7,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from governance.kpis.registry import local_day
+from governance.kpis.services import kpis_mark_dirty
+from governance.stations.metrics import METRIC_CODES
 from governance.stations.models import Service, Station, Visit
 
 
@@ -30,6 +33,7 @@ def visit_record(
     )
     visit.full_clean()
     visit.save()
+    kpis_mark_dirty(metric_codes=METRIC_CODES, days=[local_day(visit.arrived_at)])
     return visit
 
 
@@ -41,6 +45,7 @@ def visit_call(*, actor, visit: Visit, counter: str, called_at: datetime | None 
     visit.handled_by = actor if getattr(actor, "is_authenticated", False) else None
     visit.full_clean()
     visit.save(update_fields=["called_at", "counter", "outcome", "handled_by"])
+    kpis_mark_dirty(metric_codes=METRIC_CODES, days=[local_day(visit.arrived_at)])
     return visit
 
 
@@ -52,4 +57,5 @@ def visit_finish(
     visit.outcome = outcome
     visit.full_clean()
     visit.save(update_fields=["finished_at", "outcome"])
+    kpis_mark_dirty(metric_codes=METRIC_CODES, days=[local_day(visit.arrived_at)])
     return visit

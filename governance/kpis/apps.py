@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KpisConfig(AppConfig):
+    """Shared KPIs: the metrics registry, daily rollups, indicators, targets, reported figures.
+
+    The core computes nothing by itself: apps register their metrics in their own
+    ``AppConfig.ready`` (``governance.kpis.registry.register``), so the core never imports a wing.
+    """
+
+    name = "governance.kpis"
+    label = "kpis"
+    verbose_name = _("共享绩效指标")
