@@ -58,7 +58,6 @@ def inbox_rows(notifications, language: str) -> list[dict]:
             "url": n.url,
             "created_at": n.created_at,
             "read_at": n.read_at,
-            "payload": n.payload,
         }
         for n in notifications
     ]

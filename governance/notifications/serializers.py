@@ -13,7 +13,6 @@ class NotificationOutputSerializer(serializers.Serializer):
     url = serializers.CharField(read_only=True, allow_blank=True)
     created_at = serializers.DateTimeField(read_only=True)
     read_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    payload = serializers.DictField(read_only=True)
 
 
 class PreferenceOutputSerializer(serializers.Serializer):

@@ -6,6 +6,8 @@ Django and allauth send for exactly this purpose.
 
 from __future__ import annotations
 
+import logging
+
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth import signals as auth_signals
@@ -15,6 +17,8 @@ from governance.notifications.services import publish
 from governance.stakeholders.events import TwoFactorChanged
 from governance.stakeholders.models import AuditEvent
 from governance.stakeholders.services import audit_record
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(auth_signals.user_logged_in, dispatch_uid="audit_login")
@@ -53,7 +57,12 @@ def _tell_owner(user, change: str, authenticator) -> None:
     """A security notice to the account's owner: if it was not them, they should know now."""
     if getattr(authenticator, "type", "") != "totp":
         return
-    publish(TwoFactorChanged(user_id=user.pk, change=change, authenticator_type="totp"))
+    # allauth sends this after the authenticator is saved and committed: failing here would
+    # answer the person with an error for a change that did happen. Log loudly instead.
+    try:
+        publish(TwoFactorChanged(user_id=user.pk, change=change, authenticator_type="totp"))
+    except Exception:
+        logger.exception("could not publish the security notice for user %s", user.pk)
 
 
 def _mfa_detail(authenticator) -> dict:

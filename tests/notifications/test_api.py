@@ -131,8 +131,10 @@ def test_every_role_lists_only_its_own_notifications(request, api, event_types, 
         "url": "/things/1/",
         "created_at": row["created_at"],
         "read_at": None,
-        "payload": {"user_ids": [me.pk], "title": "我的", "when": None, "extra": None},
     }
+    # The event's payload is the services' internal contract (and may one day carry personal
+    # data of a case); the API shows what the inbox shows.
+    assert "payload" not in row
 
 
 @pytest.mark.parametrize("role", SIGNED_IN)
