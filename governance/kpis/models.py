@@ -94,6 +94,13 @@ class ScopedModel(models.Model):
         if sum(getattr(self, f"{column}_id") is not None for column in SCOPE_COLUMNS) > 1:
             raise ValidationError(_("范围只能是全平台，或者一个站点、服务事项、部门或企业伙伴。"))
 
+    def clean_period_start(self) -> None:
+        """Targets and reported figures start on the first day of their month, quarter or year."""
+        period = getattr(self, "period", None)
+        start = getattr(self, "period_start", None)
+        if period and start and not period_start_is_aligned(period, start):
+            raise ValidationError({"period_start": _("周期开始日必须是该月、季度或年度的第一天。")})
+
 
 class Measurement(ScopedModel):
     """One metric's value for one Asia/Shanghai day and one scope, computed from source rows."""
@@ -294,12 +301,7 @@ class Target(ScopedModel, TimeStampedModel):
     def clean(self):
         super().clean()
         self.clean_scope()
-        if (
-            self.period
-            and self.period_start
-            and not period_start_is_aligned(self.period, self.period_start)
-        ):
-            raise ValidationError({"period_start": _("周期开始日必须是该月、季度或年度的第一天。")})
+        self.clean_period_start()
         if self.indicator_id is None or self.green is None or self.amber is None:
             return
         if self.indicator.is_higher_better:
@@ -403,11 +405,6 @@ class ReportedFigure(ScopedModel, TimeStampedModel):
     def clean(self):
         super().clean()
         self.clean_scope()
-        if (
-            self.period
-            and self.period_start
-            and not period_start_is_aligned(self.period, self.period_start)
-        ):
-            raise ValidationError({"period_start": _("周期开始日必须是该月、季度或年度的第一天。")})
+        self.clean_period_start()
         if self.indicator_id and self.indicator.kind != Indicator.Kind.REPORTED:
             raise ValidationError({"indicator": _("只有各方填报的指标才能录入数据。")})
