@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import reverse
@@ -62,7 +63,22 @@ class Pagination(pagination.PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus model validation errors as 400 instead of 500."""
+    """DRF's handler, plus model validation errors as 400 instead of 500, and refusals of
+    signed-in users written to the audit log (DRF catches them before any middleware sees them).
+    """
+    if isinstance(exc, (exceptions.PermissionDenied, DjangoPermissionDenied)):
+        request = context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from governance.stakeholders.models import AuditEvent
+            from governance.stakeholders.services import audit_record
+
+            audit_record(
+                action=AuditEvent.Action.PERMISSION_DENIED,
+                actor=user,
+                request=request,
+                detail={"reason": str(getattr(exc, "detail", exc))[:200], "api": True},
+            )
     if isinstance(exc, Http404):
         # Django's message names the model in the source language ("No Service matches…");
         # DRF's own is translated and says the same.

@@ -124,3 +124,19 @@ def test_audit_log_is_read_only_in_the_admin_even_for_superusers(mfa_client, sup
         )
     ).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_api_permission_denied_is_audited_with_the_path(rf, citizen):
+    from rest_framework import exceptions
+
+    from governance.core.api import exception_handler
+
+    request = rf.get("/api/v1/notifications/1/")
+    request.user = citizen
+    response = exception_handler(exceptions.PermissionDenied("no"), {"request": request})
+
+    assert response.status_code == 403
+    event = AuditEvent.objects.get(action="permission_denied")
+    assert event.actor == citizen
+    assert event.path == "/api/v1/notifications/1/"
+    assert event.detail["api"] is True
