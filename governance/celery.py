@@ -40,4 +40,9 @@ app.conf.beat_schedule = {
         "schedule": 600.0,
         "options": {"expires": 540},
     },
+    "kpis-check-alerts": {
+        "task": "kpis.check_alerts",
+        "schedule": crontab(minute=15),
+        "options": {"expires": 3000},
+    },
 }

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from governance.core.views import healthz
+from governance.kpis.api import IndicatorViewSet
 from governance.notifications.api import NotificationViewSet, PreferenceViewSet
 from governance.stakeholders.views import language_switch
 from governance.stations.api import ServiceViewSet, StationViewSet
@@ -15,11 +16,13 @@ router.register("stations", StationViewSet, basename="station")
 router.register("services", ServiceViewSet, basename="service")
 router.register("notifications/preferences", PreferenceViewSet, basename="notification-preference")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("kpis", IndicatorViewSet, basename="kpi")
 
 urlpatterns = [
     path("", include("governance.stations.urls")),
     path("", include("governance.stakeholders.urls")),
     path("", include("governance.notifications.urls")),
+    path("", include("governance.kpis.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", language_switch, name="set_language"),
     path("admin/", admin.site.urls),

@@ -12,3 +12,11 @@ class KpisConfig(AppConfig):
     name = "governance.kpis"
     label = "kpis"
     verbose_name = _("共享绩效指标")
+
+    def ready(self):
+        from governance.core.seeding import register_seeder
+        from governance.kpis.alerts import register_event_types as register_kpi_event_types
+        from governance.kpis.seed import MODELS, seed_kpis
+
+        register_seeder("kpis", seed_kpis, order=30, models=MODELS)
+        register_kpi_event_types()

@@ -408,3 +408,36 @@ class ReportedFigure(ScopedModel, TimeStampedModel):
         self.clean_period_start()
         if self.indicator_id and self.indicator.kind != Indicator.Kind.REPORTED:
             raise ValidationError({"indicator": _("只有各方填报的指标才能录入数据。")})
+
+
+class Alert(models.Model):
+    """A target that turned red: one row per target, so its owners are told once per period.
+
+    A target is one indicator, period and scope, so the unique target is the once-only rule;
+    the insert is the claim, and a concurrent check that loses the race inserts nothing.
+    """
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("指标")
+    )
+    target = models.ForeignKey(
+        Target, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("指标目标")
+    )
+    period = models.CharField(_("周期"), max_length=16, choices=Period.choices)
+    period_start = models.DateField(_("周期开始日"))
+    value = models.FloatField(_("数值"))
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("红灯提醒")
+        verbose_name_plural = pgettext_lazy("plural", "红灯提醒")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("target",), name="kpis_alert_once_per_target"),
+        ]
+        indexes = [
+            models.Index(fields=("indicator", "period_start"), name="kpis_alert_indicator_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.period_start:%Y-%m}: {self.value:g}"

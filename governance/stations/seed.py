@@ -335,26 +335,29 @@ def seed_visits(profile: StationProfile, *, station: Station, context: SeedConte
     )
     created = 0
     batch: list[Visit] = []
+    # Only days that get visits change a metric: a closed day stays empty on every run.
+    changed: set[dt.date] = set()
     dates = [first + dt.timedelta(days=offset) for offset in range(WINDOW_DAYS)]
     for day in dates:
         if day in seeded:
             continue
-        batch.extend(
-            day_visits(
-                profile,
-                station=station,
-                services=services,
-                day=day,
-                hours=sorted(hours.get(day.weekday(), [])),
-                now=context.now,
-            )
+        visits = day_visits(
+            profile,
+            station=station,
+            services=services,
+            day=day,
+            hours=sorted(hours.get(day.weekday(), [])),
+            now=context.now,
         )
+        if visits:
+            changed.add(day)
+        batch.extend(visits)
         if len(batch) >= BATCH_SIZE:
             created += len(Visit.objects.bulk_create(batch, batch_size=BATCH_SIZE))
             batch = []
     if batch:
         created += len(Visit.objects.bulk_create(batch, batch_size=BATCH_SIZE))
-    kpis_mark_dirty(metric_codes=METRIC_CODES, days=set(dates) - seeded)
+    kpis_mark_dirty(metric_codes=METRIC_CODES, days=changed)
     return created
 
 

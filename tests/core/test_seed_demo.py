@@ -439,3 +439,53 @@ class TestSeededDemo:
         assert names[:2] == ["stakeholders", "stations"]
         assert names[-1] == "later-wing"
         assert seeding.seeded_models().count(Visit) == 1
+
+    # KPIs -------------------------------------------------------------------------------------
+
+    def test_kpis_have_owners_targets_an_approved_figure_and_rollups(self):
+        from governance.kpis.models import DirtyDay, Indicator, Measurement, ReportedFigure
+        from governance.stations.metrics import METRIC_CODES
+
+        wait = Indicator.objects.get(code="wait-median")
+        assert wait.name_zh == "窗口等候时间中位数"
+        assert wait.name_en
+        assert set(wait.owners.values_list("slug", flat=True)) == {"hukou", "mall"}
+        assert wait.targets.filter(period="month", period_start__year=TODAY.year).count() == 12
+        footfall = Indicator.objects.get(code="mall-footfall")
+        assert footfall.name_zh == "商场月客流量"
+        figure = ReportedFigure.objects.shown(TODAY).get(indicator=footfall)
+        assert figure.period_start == dt.date(2026, 9, 1)
+        first = TODAY - dt.timedelta(days=station_seed.WINDOW_DAYS - 1)
+        days = Measurement.objects.filter(
+            metric="stations.visits", station=None, service=None, department=None, partner=None
+        ).values_list("day", flat=True)
+        assert min(days) == first
+        assert max(days) == TODAY
+        assert not DirtyDay.objects.filter(metric__in=METRIC_CODES).exists()
+
+    def test_seeding_again_recomputes_no_kpi_rollup(self):
+        from governance.kpis.models import Indicator, Measurement, ReportedFigure, Target
+
+        def snapshot():
+            return (
+                set(Measurement.objects.values_list("pk", "computed_at")),
+                set(Target.objects.values_list("pk", "updated_at", "green", "amber")),
+                set(ReportedFigure.objects.values_list("pk", "updated_at", "approved_at")),
+                set(Indicator.objects.values_list("pk", "updated_at", "owners")),
+            )
+
+        before = snapshot()
+        seed("--with-demo-users")
+        assert snapshot() == before
+
+    def test_seeded_kpis_read_the_same_through_the_api_as_from_the_rollups(self, client):
+        from governance.kpis.services import measure
+
+        response = client.get(
+            "/api/v1/kpis/visits/measurements/?period=month&from=2026-09-01&to=2026-09-30"
+        )
+
+        assert response.status_code == 200
+        value = response.json()["periods"][0]["value"]
+        assert value == measure("stations.visits", None, dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+        assert value > 0

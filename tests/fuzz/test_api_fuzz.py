@@ -61,6 +61,12 @@ def fuzz_data(db, monkeypatch, wsgi_in_test_transaction):
     station = StationFactory(slug="mixc", host=mall, departments=[hukou])
     ServiceFactory(service_code="HK-ID-RENEW", department=hukou, stations=[station])
     ServiceFactory(service_code="A1", department=hukou)
+    from governance.kpis.models import Indicator
+
+    for code in ("visits", "a", "0"):
+        Indicator.objects.create(
+            code=code, kind="metric", metric="stations.visits", name_zh="办件量"
+        ).owners.set([hukou])
     user = UserFactory(email="fuzzer@example.com")
     return {"token": Token.objects.create(user=user).key}
 

@@ -1,0 +1,175 @@
+"""Demo KPIs: indicators on the visit metrics and the mall's footfall, targets, and rollups.
+
+Runs after the stations seeder (which marks the days of the visits it adds dirty): it rolls up
+exactly those days, so a second run recomputes nothing. Keys: the indicator's code; a target's
+(indicator, period, start, scope); a figure's (indicator, period, start, scope).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from governance.core.seeding import SeedContext, sync_row
+from governance.kpis.models import (
+    DirtyDay,
+    Indicator,
+    Period,
+    ReportedFigure,
+    Target,
+    Visibility,
+)
+from governance.kpis.services import kpis_backfill
+from governance.stakeholders.models import Organisation
+from governance.stations.metrics import METRIC_CODES
+
+MODELS = (
+    "kpis.Indicator",
+    "kpis.Indicator_owners",
+    "kpis.Target",
+    "kpis.ReportedFigure",
+    "kpis.Measurement",
+)
+
+# code, metric, owners, visibility, (green, amber) monthly, names and descriptions.
+INDICATORS = (
+    {
+        "code": "wait-median",
+        "metric": "stations.wait_median",
+        "owners": ("hukou", "mall"),
+        "visibility": Visibility.PUBLIC,
+        "thresholds": (12, 18),
+        "name_zh": "窗口等候时间中位数",
+        "name_en": "Median waiting time at the counter",
+        "description_zh": "从取号到被叫号的分钟数的中位数，只计窗口办件；按全月所有办件计算，"
+        "不是每日中位数的平均。",
+        "description_en": "The median number of minutes from taking a ticket to being called, "
+        "counter visits only; computed over all of the month's visits, not as an average of "
+        "daily medians.",
+    },
+    {
+        "code": "wait-p90",
+        "metric": "stations.wait_p90",
+        "owners": ("hukou", "mall"),
+        "visibility": Visibility.OWNERS,
+        "thresholds": (25, 35),
+        "name_zh": "窗口等候时间（90% 办件）",
+        "name_en": "Counter waiting time (90th percentile)",
+        "description_zh": "九成窗口办件的等候时间不超过的分钟数。",
+        "description_en": "The minutes within which nine in ten counter visits are called.",
+    },
+    {
+        "code": "self-service-share",
+        "metric": "stations.self_service",
+        "owners": ("hukou", "exit-entry", "mall"),
+        "visibility": Visibility.PUBLIC,
+        "thresholds": (20, 12),
+        "name_zh": "自助办理占比",
+        "name_en": "Share of self-service visits",
+        "description_zh": "在自助终端办理的办件占全部办件的百分比。",
+        "description_en": "Visits made at a self-service kiosk, as a percentage of all visits.",
+    },
+    {
+        "code": "visits",
+        "metric": "stations.visits",
+        "owners": ("hukou", "traffic", "exit-entry", "tianfu", "mall"),
+        "visibility": Visibility.PUBLIC,
+        "thresholds": (2500, 1800),
+        "name_zh": "办件量",
+        "name_en": "Visits served",
+        "description_zh": "各站点当月受理的办件数，含未办结的。",
+        "description_en": "Visits received at the stations in the month, unfinished ones included.",
+    },
+    {
+        "code": "within-target",
+        "metric": "stations.within_target",
+        "owners": ("hukou", "traffic", "exit-entry", "tianfu"),
+        "visibility": Visibility.STAKEHOLDERS,
+        "thresholds": (85, 75),
+        "name_zh": "办理时长达标率",
+        "name_en": "Visits handled within target time",
+        "description_zh": "已办结的办件中，办理时长不超过该事项承诺时限的百分比。",
+        "description_en": "Completed visits handled within the service's target time, as a "
+        "percentage.",
+    },
+)
+FOOTFALL = {
+    "code": "mall-footfall",
+    "owners": ("mall", "hukou"),
+    "name_zh": "商场月客流量",
+    "name_en": "Monthly footfall at the mall",
+    "description_zh": "万象城当月进场客流人次，由商场填报、户政部门审核后公布。",
+    "description_en": "People entering The Mixc in the month, reported by the mall and "
+    "published once household administration approves it.",
+    "unit": "人次",
+}
+FOOTFALL_LAST_MONTH = 1_380_000
+
+
+def seed_kpis(context: SeedContext) -> None:
+    organisations = {org.slug: org for org in Organisation.objects.all()}
+    months = [dt.date(context.today.year, month, 1) for month in range(1, 13)]
+    for spec in INDICATORS:
+        indicator = _indicator(
+            spec,
+            organisations,
+            kind=Indicator.Kind.METRIC,
+            extra={"metric": spec["metric"], "visibility": spec["visibility"]},
+        )
+        green, amber = spec["thresholds"]
+        for start in months:
+            lookup = {"indicator": indicator, "period": Period.MONTH, "period_start": start}
+            lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
+            sync_row(Target, lookup, {"green": green, "amber": amber})
+    footfall = _indicator(
+        FOOTFALL,
+        organisations,
+        kind=Indicator.Kind.REPORTED,
+        extra={"unit": FOOTFALL["unit"], "higher_is_better": True},
+    )
+    mall = organisations.get("mall")
+    if mall is not None:
+        last_month = (context.today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        lookup = {"indicator": footfall, "period": Period.MONTH, "period_start": last_month}
+        lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
+        if not ReportedFigure.objects.filter(**lookup).exists():
+            # Approved once, when first seeded: re-seeding keeps its approval time.
+            sync_row(
+                ReportedFigure,
+                lookup,
+                {
+                    "value": FOOTFALL_LAST_MONTH,
+                    "reported_by": mall,
+                    "status": ReportedFigure.Status.APPROVED,
+                    "approved_at": context.now,
+                },
+            )
+    roll_up_seeded_days()
+
+
+def _indicator(spec, organisations, *, kind, extra) -> Indicator:
+    indicator, _changed = sync_row(
+        Indicator,
+        {"code": spec["code"]},
+        {
+            "kind": kind,
+            "name_zh": spec["name_zh"],
+            "name_en": spec["name_en"],
+            "description_zh": spec["description_zh"],
+            "description_en": spec["description_en"],
+            "is_active": True,
+            **extra,
+        },
+    )
+    owners = [organisations[slug] for slug in spec["owners"] if slug in organisations]
+    if set(indicator.owners.values_list("pk", flat=True)) != {owner.pk for owner in owners}:
+        indicator.owners.set(owners)
+    return indicator
+
+
+def roll_up_seeded_days() -> None:
+    """Recompute the visit metrics over the days the seed marked dirty (none on a re-run)."""
+    days = DirtyDay.objects.filter(metric__in=METRIC_CODES).order_by("day")
+    first = days.values_list("day", flat=True).first()
+    last = days.reverse().values_list("day", flat=True).first()
+    if first is not None:
+        kpis_backfill(start=first, end=last, metric_codes=METRIC_CODES)
