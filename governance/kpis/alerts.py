@@ -16,6 +16,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -51,8 +52,8 @@ def kpi_owners_acting(event: KpiTurnedRed):
 
 
 def kpi_url(event: KpiTurnedRed) -> str:
-    # A plain path: the open-data JSON (public KPIs only; the others have no page to link yet).
-    return f"/kpis/{event.code}.json" if event.url_public else ""
+    # Owners see every indicator they own, whatever its visibility.
+    return reverse("kpis:indicator", args=[event.code])
 
 
 def register_event_types() -> None:
@@ -67,14 +68,6 @@ def register_event_types() -> None:
             defaults={Audience.DEPARTMENT: "immediate", Audience.PARTNER: "immediate"},
         )
     )
-
-
-def _scope_names(target: Target) -> tuple[str, str]:
-    for column in ("station", "service", "department", "partner"):
-        place = getattr(target, column)
-        if place is not None:
-            return place.name_zh, place.name_en
-    return "", ""
 
 
 def _unit(indicator: Indicator, metric: registry.Metric | None) -> str:
@@ -116,7 +109,7 @@ def _value(target: Target, today: dt.date) -> tuple[float | None, registry.Metri
 
 def _event(target: Target, value: float, metric: registry.Metric | None) -> KpiTurnedRed:
     indicator = target.indicator
-    scope_zh, scope_en = _scope_names(target)
+    scope_zh, scope_en = services.scope_names(target)
     return KpiTurnedRed(
         indicator_id=indicator.pk,
         code=indicator.code,

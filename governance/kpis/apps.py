@@ -16,7 +16,9 @@ class KpisConfig(AppConfig):
     def ready(self):
         from governance.core.seeding import register_seeder
         from governance.kpis.alerts import register_event_types as register_kpi_event_types
+        from governance.kpis.notifications import register_event_types
         from governance.kpis.seed import MODELS, seed_kpis
 
         register_seeder("kpis", seed_kpis, order=30, models=MODELS)
         register_kpi_event_types()
+        register_event_types()

@@ -128,6 +128,17 @@ class Measurement(ScopedModel):
         ]
         indexes = [
             models.Index(fields=("metric", "day"), name="kpis_measurement_day_idx"),
+            # The dashboards read the platform's rows of every metric over a year.
+            models.Index(
+                fields=("metric", "day"),
+                condition=Q(
+                    station__isnull=True,
+                    service__isnull=True,
+                    department__isnull=True,
+                    partner__isnull=True,
+                ),
+                name="kpis_measurement_platform_idx",
+            ),
             models.Index(fields=("metric", "station", "day"), name="kpis_measurement_station_idx"),
             models.Index(fields=("metric", "service", "day"), name="kpis_measurement_service_idx"),
             models.Index(fields=("metric", "department", "day"), name="kpis_measurement_dept_idx"),
@@ -188,6 +199,10 @@ class Visibility(models.TextChoices):
     OWNERS = "owners", _("仅共有方可见")
 
 
+# Codes that would shadow a page under /kpis/.
+RESERVED_CODES = frozenset({"mine", "stations", "org"})
+
+
 class Indicator(TimeStampedModel):
     """A KPI: a registered metric (computed) or a figure stakeholders report, owned jointly."""
 
@@ -237,6 +252,8 @@ class Indicator(TimeStampedModel):
 
     def clean(self):
         super().clean()
+        if self.code in RESERVED_CODES:
+            raise ValidationError({"code": _("这个标识留作页面地址，请换一个。")})
         if self.kind == self.Kind.METRIC:
             try:
                 registry.get(self.metric)
@@ -367,7 +384,7 @@ class ReportedFigure(ScopedModel, TimeStampedModel):
     status = models.CharField(
         _("审核状态"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
-    approved_by = models.ForeignKey(
+    reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
@@ -375,7 +392,8 @@ class ReportedFigure(ScopedModel, TimeStampedModel):
         related_name="+",
         verbose_name=_("审核人"),
     )
-    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.TextField(_("审核意见"), blank=True, max_length=1000)
 
     objects = ReportedFigureQuerySet.as_manager()
 
@@ -389,8 +407,8 @@ class ReportedFigure(ScopedModel, TimeStampedModel):
             ),
             models.CheckConstraint(condition=one_scope_at_most(), name="kpis_figure_one_scope"),
             models.CheckConstraint(
-                condition=Q(status="approved", approved_at__isnull=False) | ~Q(status="approved"),
-                name="kpis_figure_approved_has_time",
+                condition=Q(status="pending") | Q(reviewed_at__isnull=False),
+                name="kpis_figure_reviewed_has_time",
             ),
         ]
         indexes = [

@@ -111,6 +111,8 @@ class PeriodValue:
     value: float | None
     target: Target | None
     light: Light | None
+    # The target is the platform's, standing in for a scope without its own.
+    inherited: bool = False
 
 
 def _combine(metric: registry.Metric, rows: list[tuple[float, float, dict | None]]):
@@ -128,34 +130,121 @@ def _combine(metric: registry.Metric, rows: list[tuple[float, float, dict | None
     return registry.histogram_quantile(histogram, metric.quantile)
 
 
-def _metric_values(indicator, kind, periods, scope: Scope) -> dict[dt.date, float | None]:
-    """Each period's value of a computed indicator: one query over the whole range."""
-    metric = registry.get(indicator.metric)
-    by_period: dict[dt.date, list] = defaultdict(list)
-    starts = [start for start, _end in periods]
+def _metric_values(indicators, kind, periods, scope: Scope) -> dict[int, dict[dt.date, float]]:
+    """Each period's value of computed indicators: one query over the range for all of them."""
+    metrics = {}
+    for indicator in indicators:
+        try:
+            metrics[indicator.pk] = registry.get(indicator.metric)
+        except registry.UnknownMetric:
+            continue
+    if not metrics:
+        return {}
+    by_metric: dict[str, dict[dt.date, list]] = defaultdict(lambda: defaultdict(list))
     rows = (
         Measurement.objects.filter(
-            metric=metric.code,
+            metric__in={metric.code for metric in metrics.values()},
             day__range=(periods[0][0], periods[-1][1]),
             **scope.columns(),
         )
         .order_by()
-        .values_list("day", "value", "weight", "histogram")
+        .values_list("metric", "day", "value", "weight", "histogram")
     )
-    for day, value, weight, histogram in rows:
-        by_period[period_start(kind, day)].append((value, weight, histogram))
-    return {start: _combine(metric, by_period.get(start, [])) for start in starts}
+    for code, day, value, weight, histogram in rows:
+        by_metric[code][period_start(kind, day)].append((value, weight, histogram))
+    return {
+        pk: {
+            start: _combine(metric, by_metric[metric.code].get(start, []))
+            for start, _end in periods
+        }
+        for pk, metric in metrics.items()
+    }
 
 
-def _reported_values(indicator, kind, periods, scope: Scope, today: dt.date):
-    """Each period's approved figure of a reported indicator (none for a period to come)."""
+def _reported_values(indicators, kind, periods, scope: Scope, today: dt.date):
+    """Each period's approved figure of reported indicators (none for a period to come)."""
     figures = ReportedFigure.objects.shown(today).filter(
-        indicator=indicator,
+        indicator__in=[indicator.pk for indicator in indicators],
         period=kind,
         period_start__range=(periods[0][0], periods[-1][0]),
         **scope.columns(),
     )
-    return dict(figures.values_list("period_start", "value"))
+    values: dict[int, dict[dt.date, float]] = defaultdict(dict)
+    for indicator_id, start, value in figures.values_list("indicator", "period_start", "value"):
+        values[indicator_id][start] = value
+    return values
+
+
+def _targets(indicators, kind, periods, scope: Scope, *, inherit: bool):
+    """The targets of the periods by indicator and start; with ``inherit``, the platform's
+    target stands in where the scope has none of its own."""
+    scopes = Q(**scope.columns())
+    if inherit and scope.dimension is not None:
+        scopes |= Q(**Scope().columns())
+    by_indicator: dict[int, dict[dt.date, Target]] = defaultdict(dict)
+    targets = Target.objects.filter(
+        scopes,
+        indicator__in=[indicator.pk for indicator in indicators],
+        period=kind,
+        period_start__range=(periods[0][0], periods[-1][0]),
+    )
+    for target in targets:
+        mine = by_indicator[target.indicator_id]
+        # A target of the scope itself wins over the platform's.
+        if target.period_start not in mine or target.scope == scope:
+            mine[target.period_start] = target
+    return by_indicator
+
+
+def indicators_values(
+    indicators,
+    *,
+    kind: str,
+    first: dt.date,
+    last: dt.date,
+    scope: Scope | None = None,
+    today: dt.date,
+    inherit_targets: bool = False,
+) -> dict[int, list[PeriodValue]]:
+    """Each indicator's value, target and light in each period of ``kind`` over ``first``–``last``.
+
+    Three queries whatever the number of indicators, periods or days: the rollups of the
+    computed ones, the approved figures of the reported ones, and the targets.
+    """
+    scope = scope or Scope()
+    indicators = list(indicators)
+    periods = periods_between(kind, first, last)
+    if not periods or not indicators:
+        return {indicator.pk: [] for indicator in indicators}
+    computed = [i for i in indicators if i.kind == Indicator.Kind.METRIC]
+    reported = [i for i in indicators if i.kind == Indicator.Kind.REPORTED]
+    values = {}
+    if computed:
+        values.update(_metric_values(computed, kind, periods, scope))
+    if reported:
+        values.update(_reported_values(reported, kind, periods, scope, today))
+    targets = _targets(indicators, kind, periods, scope, inherit=inherit_targets)
+    result = {}
+    for indicator in indicators:
+        mine, goals = values.get(indicator.pk, {}), targets.get(indicator.pk, {})
+        rows = []
+        for start, end in periods:
+            target = goals.get(start)
+            if target is not None:
+                target.indicator = indicator
+            value = mine.get(start)
+            rows.append(
+                PeriodValue(
+                    start=start,
+                    end=end,
+                    value=value,
+                    target=target,
+                    light=target.light(value) if target is not None else None,
+                    inherited=target is not None and target.scope != scope,
+                )
+            )
+        result[indicator.pk] = rows
+    return result
 
 
 def indicator_values(
@@ -167,41 +256,126 @@ def indicator_values(
     scope: Scope | None = None,
     today: dt.date,
 ) -> list[PeriodValue]:
-    """The indicator's value, target and light in each period of ``kind`` over ``first``–``last``.
+    """One indicator's :func:`indicators_values`: two queries."""
+    return indicators_values(
+        [indicator], kind=kind, first=first, last=last, scope=scope, today=today
+    )[indicator.pk]
 
-    Two queries, whatever the number of periods or days: the rollups (or approved figures) of
-    the range, and the targets of those periods in that scope.
-    """
-    scope = scope or Scope()
-    periods = periods_between(kind, first, last)
-    if not periods:
-        return []
-    if indicator.kind == Indicator.Kind.METRIC:
-        values = _metric_values(indicator, kind, periods, scope)
-    else:
-        values = _reported_values(indicator, kind, periods, scope, today)
-    targets = {
-        target.period_start: target
-        for target in Target.objects.filter(
+
+# Dashboards ------------------------------------------------------------------------------------
+
+# Complete months on a card's sparkline.
+CARD_MONTHS = 12
+
+
+def last_complete(kind: str, today: dt.date) -> dt.date:
+    """The first day of the last period of ``kind`` that has ended by ``today``."""
+    return period_start(kind, period_start(kind, today) - dt.timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Card:
+    """An indicator on a dashboard: its last complete month, this month so far, a year back."""
+
+    indicator: Indicator
+    focus: PeriodValue
+    current: PeriodValue
+    history: list[PeriodValue]
+
+
+def indicator_cards(
+    indicators, *, today: dt.date, scope: Scope | None = None, inherit_targets: bool = False
+) -> list[Card]:
+    """Monthly cards of ``indicators`` in ``scope``: three queries, whatever their number."""
+    indicators = list(indicators)
+    first = periods_back(Period.MONTH, today, CARD_MONTHS + 1)
+    values = indicators_values(
+        indicators,
+        kind=Period.MONTH,
+        first=first,
+        last=today,
+        scope=scope,
+        today=today,
+        inherit_targets=inherit_targets,
+    )
+    return [
+        Card(
             indicator=indicator,
-            period=kind,
-            period_start__range=(periods[0][0], periods[-1][0]),
-            **scope.columns(),
+            focus=values[indicator.pk][-2],
+            current=values[indicator.pk][-1],
+            history=values[indicator.pk][:-1],
+        )
+        for indicator in indicators
+    ]
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    place: object  # a Station, Service or Organisation
+    value: float | None
+    target: Target | None
+    light: Light | None
+
+
+def _places(dimension: str, ids) -> dict:
+    from governance.stakeholders.models import Organisation
+    from governance.stations.models import Service, Station
+
+    model = {
+        registry.Dimension.STATION: Station,
+        registry.Dimension.SERVICE: Service,
+        registry.Dimension.DEPARTMENT: Organisation,
+        registry.Dimension.PARTNER: Organisation,
+    }[registry.Dimension(dimension)]
+    return model.objects.in_bulk(ids)
+
+
+def indicator_breakdown(
+    indicator: Indicator, *, kind: str, start: dt.date, dimension: str, today: dt.date
+) -> list[BreakdownRow]:
+    """The indicator in one period, cut by ``dimension``: best first, the unmeasured last.
+
+    Three queries: the rollups (or approved figures) of every place in the period, their
+    targets, and the places' names.
+    """
+    end = period_end(kind, start)
+    column = f"{registry.Dimension(dimension)}_id"
+    values: dict[int, float | None] = {}
+    if indicator.kind == Indicator.Kind.METRIC:
+        metric = registry.get(indicator.metric)
+        cells: dict[int, list] = defaultdict(list)
+        rows = (
+            Measurement.objects.filter(
+                metric=metric.code, day__range=(start, end), **{f"{column}__isnull": False}
+            )
+            .order_by()
+            .values_list(column, "value", "weight", "histogram")
+        )
+        for key, value, weight, histogram in rows:
+            cells[key].append((value, weight, histogram))
+        values = {key: _combine(metric, cell) for key, cell in cells.items()}
+    else:
+        figures = ReportedFigure.objects.shown(today).filter(
+            indicator=indicator, period=kind, period_start=start, **{f"{column}__isnull": False}
+        )
+        values = dict(figures.values_list(column, "value"))
+    targets = {
+        getattr(target, column): target
+        for target in Target.objects.filter(
+            indicator=indicator, period=kind, period_start=start, **{f"{column}__isnull": False}
         )
     }
+    places = _places(dimension, set(values) | set(targets))
     result = []
-    for start, end in periods:
-        target = targets.get(start)
+    for key, place in places.items():
+        target = targets.get(key)
         if target is not None:
             target.indicator = indicator
-        value = values.get(start)
-        result.append(
-            PeriodValue(
-                start=start,
-                end=end,
-                value=value,
-                target=target,
-                light=target.light(value) if target is not None else None,
-            )
-        )
+        value = values.get(key)
+        light = target.light(value) if target is not None else None
+        result.append(BreakdownRow(place=place, value=value, target=target, light=light))
+    sign = -1 if indicator.is_higher_better else 1
+    result.sort(
+        key=lambda row: (row.value is None, sign * (row.value or 0), str(row.place.name_zh))
+    )
     return result

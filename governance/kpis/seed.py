@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_noop
+
 from governance.core.seeding import SeedContext, sync_row
 from governance.kpis.models import (
     DirtyDay,
@@ -19,7 +21,7 @@ from governance.kpis.models import (
     Visibility,
 )
 from governance.kpis.services import kpis_backfill
-from governance.stakeholders.models import Organisation
+from governance.stakeholders.models import Organisation, User
 from governance.stations.metrics import METRIC_CODES
 
 MODELS = (
@@ -37,7 +39,7 @@ INDICATORS = (
         "metric": "stations.wait_median",
         "owners": ("hukou", "mall"),
         "visibility": Visibility.PUBLIC,
-        "thresholds": (12, 18),
+        "thresholds": (15, 18),
         "name_zh": "窗口等候时间中位数",
         "name_en": "Median waiting time at the counter",
         "description_zh": "从取号到被叫号的分钟数的中位数，只计窗口办件；按全月所有办件计算，"
@@ -51,7 +53,7 @@ INDICATORS = (
         "metric": "stations.wait_p90",
         "owners": ("hukou", "mall"),
         "visibility": Visibility.OWNERS,
-        "thresholds": (25, 35),
+        "thresholds": (28, 32),
         "name_zh": "窗口等候时间（90% 办件）",
         "name_en": "Counter waiting time (90th percentile)",
         "description_zh": "九成窗口办件的等候时间不超过的分钟数。",
@@ -62,7 +64,7 @@ INDICATORS = (
         "metric": "stations.self_service",
         "owners": ("hukou", "exit-entry", "mall"),
         "visibility": Visibility.PUBLIC,
-        "thresholds": (20, 12),
+        "thresholds": (45, 40),
         "name_zh": "自助办理占比",
         "name_en": "Share of self-service visits",
         "description_zh": "在自助终端办理的办件占全部办件的百分比。",
@@ -73,7 +75,7 @@ INDICATORS = (
         "metric": "stations.visits",
         "owners": ("hukou", "traffic", "exit-entry", "tianfu", "mall"),
         "visibility": Visibility.PUBLIC,
-        "thresholds": (2500, 1800),
+        "thresholds": (1600, 1450),
         "name_zh": "办件量",
         "name_en": "Visits served",
         "description_zh": "各站点当月受理的办件数，含未办结的。",
@@ -84,7 +86,7 @@ INDICATORS = (
         "metric": "stations.within_target",
         "owners": ("hukou", "traffic", "exit-entry", "tianfu"),
         "visibility": Visibility.STAKEHOLDERS,
-        "thresholds": (85, 75),
+        "thresholds": (70, 60),
         "name_zh": "办理时长达标率",
         "name_en": "Visits handled within target time",
         "description_zh": "已办结的办件中，办理时长不超过该事项承诺时限的百分比。",
@@ -100,14 +102,49 @@ FOOTFALL = {
     "description_zh": "万象城当月进场客流人次，由商场填报、户政部门审核后公布。",
     "description_en": "People entering The Mixc in the month, reported by the mall and "
     "published once household administration approves it.",
-    "unit": "人次",
+    # A catalogue msgid: the pages translate it.
+    "unit": gettext_noop("人次"),
 }
-FOOTFALL_LAST_MONTH = 1_380_000
+# The mall's monthly footfall by calendar month: busier in the Spring Festival,
+# the summer holidays and Golden Week.
+FOOTFALL_BY_MONTH = {
+    1: 1_520_000,
+    2: 1_610_000,
+    3: 1_240_000,
+    4: 1_260_000,
+    5: 1_450_000,
+    6: 1_300_000,
+    7: 1_480_000,
+    8: 1_530_000,
+    9: 1_290_000,
+    10: 1_640_000,
+    11: 1_330_000,
+    12: 1_470_000,
+}
+# Monthly targets from this many months back to this many ahead of the current one.
+TARGET_MONTHS_BACK = 12
+TARGET_MONTHS_AHEAD = 2
+FOOTFALL_THRESHOLDS = (1_400_000, 1_250_000)
+
+
+def _months(today: dt.date) -> list[dt.date]:
+    """The first days of the months from a year back to two months ahead."""
+    month = today.replace(day=1)
+    months = [month]
+    back = month
+    for _index in range(TARGET_MONTHS_BACK):
+        back = (back - dt.timedelta(days=1)).replace(day=1)
+        months.insert(0, back)
+    ahead = month
+    for _index in range(TARGET_MONTHS_AHEAD):
+        ahead = (ahead + dt.timedelta(days=32)).replace(day=1)
+        months.append(ahead)
+    return months
 
 
 def seed_kpis(context: SeedContext) -> None:
     organisations = {org.slug: org for org in Organisation.objects.all()}
-    months = [dt.date(context.today.year, month, 1) for month in range(1, 13)]
+    months = _months(context.today)
     for spec in INDICATORS:
         indicator = _indicator(
             spec,
@@ -126,21 +163,30 @@ def seed_kpis(context: SeedContext) -> None:
         kind=Indicator.Kind.REPORTED,
         extra={"unit": FOOTFALL["unit"], "higher_is_better": True},
     )
-    mall = organisations.get("mall")
-    if mall is not None:
-        last_month = (context.today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        lookup = {"indicator": footfall, "period": Period.MONTH, "period_start": last_month}
+    green, amber = FOOTFALL_THRESHOLDS
+    for start in months:
+        lookup = {"indicator": footfall, "period": Period.MONTH, "period_start": start}
         lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
-        if not ReportedFigure.objects.filter(**lookup).exists():
-            # Approved once, when first seeded: re-seeding keeps its approval time.
+        sync_row(Target, lookup, {"green": green, "amber": amber})
+    mall = organisations.get("mall")
+    reviewer = User.objects.filter(email="hukou.admin@demo.gongzhi.local").first()
+    if mall is not None:
+        # Every complete month of the last year, reported by the mall and approved by
+        # household administration; the current month is reported once it is over.
+        for start in months[:TARGET_MONTHS_BACK]:
+            lookup = {"indicator": footfall, "period": Period.MONTH, "period_start": start}
+            lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
+            if ReportedFigure.objects.filter(**lookup).exists():
+                continue  # Approved once, when first seeded: re-seeding keeps its review.
             sync_row(
                 ReportedFigure,
                 lookup,
                 {
-                    "value": FOOTFALL_LAST_MONTH,
+                    "value": FOOTFALL_BY_MONTH[start.month],
                     "reported_by": mall,
                     "status": ReportedFigure.Status.APPROVED,
-                    "approved_at": context.now,
+                    "reviewed_by": reviewer,
+                    "reviewed_at": context.now,
                 },
             )
     roll_up_seeded_days()

@@ -11,16 +11,30 @@ history. :func:`kpis_backfill` recomputes a whole range. Pages and the API read 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.kpis import registry
-from governance.kpis.models import DirtyDay, Measurement
+from governance.kpis.events import FigureReviewed, FigureSubmitted, TargetSet
+from governance.kpis.models import (
+    DirtyDay,
+    Indicator,
+    Measurement,
+    ReportedFigure,
+    ScopedModel,
+    Target,
+)
 from governance.kpis.registry import Combine, Metric, Scope
+from governance.kpis.rules import owner_ids, reviewing_owner_ids
+from governance.notifications.services import publish
+from governance.stakeholders.models import Membership, Organisation
+from governance.stakeholders.rules import ACTING_ROLES, memberships_of
 
 BACKFILL_MAX_YEARS = 3
 # Days computed per query in a backfill: one query per metric per chunk.
@@ -170,3 +184,237 @@ def measure(
         return sum(value * weight for value, weight in pairs) / weight
     histogram = registry.histogram_merge(rows.values_list("histogram", flat=True))
     return registry.histogram_quantile(histogram, metric.quantile)
+
+
+# Targets and reported figures ------------------------------------------------------------------
+
+
+def scope_names(row: ScopedModel) -> tuple[str, str]:
+    """The Chinese and English names of a row's scope; empty for the whole platform."""
+    for column in ("station", "service", "department", "partner"):
+        place = getattr(row, column)
+        if place is not None:
+            return place.name_zh, place.name_en
+    return "", ""
+
+
+def _act_for(actor, organisation: Organisation, indicator: Indicator, roles) -> None:
+    """Refuse unless ``organisation`` owns the indicator and ``actor`` acts for it in ``roles``."""
+    if organisation.pk not in owner_ids(indicator):
+        raise PermissionDenied(
+            _("%(organisation)s 不是“%(indicator)s”的共有方。")
+            % {"organisation": organisation.name, "indicator": indicator.name}
+        )
+    if actor.is_superuser:
+        return
+    seat = memberships_of(actor).get(organisation.pk)
+    if seat is None or seat.role not in roles:
+        raise PermissionDenied(
+            _("您没有代表 %(organisation)s 办理此事的权限。") % {"organisation": organisation.name}
+        )
+
+
+def _check_scope(indicator: Indicator, scope: Scope) -> None:
+    dimension = scope.dimension
+    if dimension is None:
+        return
+    if indicator.kind == Indicator.Kind.METRIC:
+        allowed = registry.get(indicator.metric).dimensions
+        if dimension not in allowed:
+            raise ValidationError({"scope": _("该指标不能按这个范围设定。")})
+
+
+@transaction.atomic
+def target_set(
+    *,
+    actor,
+    organisation: Organisation,
+    indicator: Indicator,
+    period: str,
+    period_start: dt.date,
+    scope: Scope,
+    green: float,
+    amber: float,
+) -> Target:
+    """Set the indicator's target for one period and scope, acting for an owning organisation.
+
+    Replaces the thresholds of an existing target of that period and scope. An admin of an
+    owning organisation may; the other owners' admins and staff are told. Thresholds in the
+    wrong order for the indicator's direction are refused with the rule named.
+    """
+    _act_for(actor, organisation, indicator, {Membership.Role.ADMIN})
+    _check_scope(indicator, scope)
+    target = (
+        Target.objects.select_for_update()
+        .filter(indicator=indicator, period=period, period_start=period_start, **scope.columns())
+        .first()
+    )
+    previous = (target.green, target.amber) if target is not None else (None, None)
+    if target is None:
+        target = Target(
+            indicator=indicator, period=period, period_start=period_start, **scope.columns()
+        )
+    target.indicator = indicator
+    target.green = green
+    target.amber = amber
+    target.set_by = actor
+    target.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError:
+        raise ValidationError(_("同一周期和范围的目标刚刚被他人设定，请刷新后再试。")) from None
+    scope_zh, scope_en = scope_names(target)
+    publish(
+        TargetSet(
+            indicator_id=indicator.pk,
+            code=indicator.code,
+            name_zh=indicator.name_zh,
+            name_en=indicator.name_en,
+            organisation_id=organisation.pk,
+            organisation_zh=organisation.name_zh,
+            organisation_en=organisation.name_en,
+            period=period,
+            period_start=period_start,
+            scope_zh=scope_zh,
+            scope_en=scope_en,
+            green=green,
+            amber=amber,
+            previous_green=previous[0],
+            previous_amber=previous[1],
+        ),
+        actor=actor,
+    )
+    return target
+
+
+@transaction.atomic
+def reported_figure_submit(
+    *,
+    actor,
+    organisation: Organisation,
+    indicator: Indicator,
+    period: str,
+    period_start: dt.date,
+    scope: Scope,
+    value: float,
+    today: dt.date,
+) -> ReportedFigure:
+    """Report a reported KPI's figure for a period, acting for an owning organisation.
+
+    The figure waits for a co-owner's approval before anyone else sees it. A figure still
+    pending or sent back may be corrected (it waits again); an approved one stays as approved.
+    A period that has not started yet cannot be reported.
+    """
+    _act_for(actor, organisation, indicator, ACTING_ROLES)
+    if indicator.kind != Indicator.Kind.REPORTED:
+        raise ValidationError(_("该指标由系统计算，不能填报。"))
+    if not math.isfinite(value):
+        raise ValidationError({"value": _("请输入有限的数值。")})
+    if period_start > today:
+        raise ValidationError({"period_start": _("该周期尚未开始，不能填报。")})
+    _check_scope(indicator, scope)
+    figure = (
+        ReportedFigure.objects.select_for_update()
+        .filter(indicator=indicator, period=period, period_start=period_start, **scope.columns())
+        .first()
+    )
+    if figure is None:
+        figure = ReportedFigure(
+            indicator=indicator, period=period, period_start=period_start, **scope.columns()
+        )
+    elif figure.status == ReportedFigure.Status.APPROVED:
+        raise ValidationError(_("该周期的数据已审核通过，不能再修改。"))
+    elif figure.reported_by_id != organisation.pk:
+        raise ValidationError(
+            _("该周期的数据已由 %(organisation)s 填报，等待审核。")
+            % {"organisation": figure.reported_by.name}
+        )
+    figure.indicator = indicator
+    figure.value = value
+    figure.reported_by = organisation
+    figure.entered_by = actor
+    figure.status = ReportedFigure.Status.PENDING
+    figure.reviewed_by = None
+    figure.reviewed_at = None
+    figure.review_note = ""
+    figure.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            figure.save()
+    except IntegrityError:
+        raise ValidationError(_("同一周期的数据刚刚被他人填报，请刷新后再试。")) from None
+    publish(
+        FigureSubmitted(
+            figure_id=figure.pk,
+            indicator_id=indicator.pk,
+            code=indicator.code,
+            name_zh=indicator.name_zh,
+            name_en=indicator.name_en,
+            reported_by_id=organisation.pk,
+            reporter_zh=organisation.name_zh,
+            reporter_en=organisation.name_en,
+            period=period,
+            period_start=period_start,
+            value=value,
+            unit=indicator.unit,
+        ),
+        actor=actor,
+    )
+    return figure
+
+
+@transaction.atomic
+def reported_figure_review(
+    *,
+    actor,
+    organisation: Organisation,
+    figure: ReportedFigure,
+    approve: bool,
+    note: str = "",
+) -> ReportedFigure:
+    """Approve a pending figure (it is shown as the KPI's visibility allows) or send it back.
+
+    The reviewer is an admin of an owning organisation other than the one that reported it (or,
+    for a single owner, another admin than the one who entered it). Sending back needs a note
+    saying why; the person who entered the figure is told either way.
+    """
+    figure = (
+        ReportedFigure.objects.select_for_update().select_related("indicator").get(pk=figure.pk)
+    )
+    indicator = figure.indicator
+    _act_for(actor, organisation, indicator, {Membership.Role.ADMIN})
+    if not actor.is_superuser and organisation.pk not in reviewing_owner_ids(actor, figure):
+        raise PermissionDenied(_("填报数据须由另一共有方审核。"))
+    if figure.status != ReportedFigure.Status.PENDING:
+        raise ValidationError(_("这条数据已经审核过了。"))
+    note = note.strip()
+    if not approve and not note:
+        raise ValidationError({"note": _("退回时请写明原因。")})
+    figure.status = ReportedFigure.Status.APPROVED if approve else ReportedFigure.Status.REJECTED
+    figure.reviewed_by = actor
+    figure.reviewed_at = timezone.now()
+    figure.review_note = note
+    figure.full_clean(validate_constraints=False)
+    figure.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"])
+    publish(
+        FigureReviewed(
+            figure_id=figure.pk,
+            indicator_id=indicator.pk,
+            code=indicator.code,
+            name_zh=indicator.name_zh,
+            name_en=indicator.name_en,
+            reported_by_id=figure.reported_by_id,
+            entered_by_id=figure.entered_by_id,
+            reviewer_zh=organisation.name_zh,
+            reviewer_en=organisation.name_en,
+            period=figure.period,
+            period_start=figure.period_start,
+            value=figure.value,
+            unit=indicator.unit,
+            approved=approve,
+            note=note,
+        ),
+        actor=actor,
+    )
+    return figure

@@ -1,7 +1,10 @@
-"""Open data: each KPI the visitor may see, with its definition and monthly values, as a file.
+"""The KPI pages: the dashboard, one KPI, a station's scorecard, an organisation's KPIs, the
+forms owners use, and open data.
 
-``/kpis/<code>.csv`` (UTF-8 with a byte-order mark, so Excel opens the Chinese names right) and
-``/kpis/<code>.json``. Both read the same rows as the API's ``measurements`` action.
+Every figure comes from the rollups and approved reported figures (``queries``), so each page
+runs the same few queries whatever the history. Open data: ``/kpis/<code>.csv`` (UTF-8 with a
+byte-order mark, so Excel opens the Chinese names right) and ``/kpis/<code>.json``; both read
+the same rows as the API's ``measurements`` action.
 """
 
 from __future__ import annotations
@@ -9,13 +12,28 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from dataclasses import dataclass
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponse
-from django.views.decorators.http import require_safe
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
-from governance.kpis import queries
-from governance.kpis.models import Indicator, Period
+from governance.kpis import queries, registry, services
+from governance.kpis.forms import DetailQuery, FigureForm, ReviewForm, TargetForm
+from governance.kpis.models import Indicator, Period, ReportedFigure, Target
+from governance.kpis.registry import Dimension, Scope
+from governance.kpis.rules import reviewing_owner_ids
+from governance.kpis.templatetags.kpis import period_label, unit_label
+from governance.stakeholders.models import Membership, Organisation
+from governance.stakeholders.rules import ACTING_ROLES, memberships_of
+from governance.stations.models import Station
 
 # Months of history in a download, up to the current month.
 OPEN_DATA_MONTHS = 36
@@ -122,3 +140,350 @@ def indicator_json(request, code: str) -> HttpResponse:
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     return _attachment(response, f"{data['code']}.json")
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+# Periods on an indicator's chart, by kind.
+CHART_PERIODS = {Period.MONTH: 12, Period.QUARTER: 8, Period.YEAR: 5}
+
+
+@dataclass(frozen=True)
+class CardView:
+    """A card with what its template needs: the unit, and the sparkline's numbers."""
+
+    card: queries.Card
+    unit: str
+    spark: dict
+    spark_id: str
+
+
+def _card_views(cards, prefix: str = "spark") -> list[CardView]:
+    return [
+        CardView(
+            card=card,
+            unit=queries.indicator_unit(card.indicator),
+            spark={
+                "labels": [row.start.isoformat() for row in card.history],
+                "values": [row.value for row in card.history],
+                "green": [row.target.green if row.target else None for row in card.history],
+                "higher": card.indicator.is_higher_better,
+            },
+            spark_id=f"{prefix}-{card.indicator.code}",
+        )
+        for card in cards
+    ]
+
+
+def _bad_request(request, message: str) -> HttpResponse:
+    body = render_to_string(
+        "errors/error.html",
+        {"status": 400, "title": _("请求有误"), "message": message},
+        request=request,
+    )
+    return HttpResponseBadRequest(body)
+
+
+@require_safe
+def dashboard(request):
+    """Every KPI the visitor may see, as cards: last month against its target, a year back."""
+    today = queries.local_today()
+    indicators = queries.indicators_visible_to(request.user).order_by("name_zh", "pk")
+    cards = queries.indicator_cards(indicators, today=today)
+    return render(
+        request,
+        "kpis/dashboard.html",
+        {
+            "cards": _card_views(cards),
+            "focus": queries.last_complete(Period.MONTH, today),
+            "today": today,
+        },
+    )
+
+
+@require_safe
+def indicator_detail(request, code: str):
+    """One KPI: its chart over time with the target, the numbers, and a breakdown."""
+    indicator = _indicator(request, code)
+    query = DetailQuery(request.GET, indicator=indicator)
+    if not query.is_valid():
+        errors = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in query.errors.items())
+        return _bad_request(request, errors)
+    today = queries.local_today()
+    kind = query.cleaned_data["period"] or Period.MONTH
+    first = queries.periods_back(kind, today, CHART_PERIODS[Period(kind)])
+    values = queries.indicator_values(indicator, kind=kind, first=first, last=today, today=today)
+    start = query.cleaned_data["start"]
+    focus = queries.period_start(kind, start) if start else queries.last_complete(kind, today)
+    by = query.cleaned_data["by"]
+    breakdown = (
+        queries.indicator_breakdown(indicator, kind=kind, start=focus, dimension=by, today=today)
+        if by
+        else []
+    )
+    seats = memberships_of(request.user)
+    acting = [owner for owner in indicator.owners.all() if owner.pk in seats]
+    return render(
+        request,
+        "kpis/indicator_detail.html",
+        {
+            "indicator": indicator,
+            "unit": queries.indicator_unit(indicator),
+            "kind": kind,
+            "kinds": Period.choices,
+            "values": values,
+            "today": today,
+            "focus": focus,
+            "focus_end": Target(period=kind, period_start=focus).period_end,
+            "by": by,
+            "dimensions": query.dimensions,
+            "breakdown": breakdown,
+            "chart": _chart_data(values, today, kind, queries.indicator_unit(indicator)),
+            "acting_owners": acting,
+        },
+    )
+
+
+def _chart_data(values, today, kind: str, unit: str) -> dict:
+    """What the chart script draws: labels, actual values, the thresholds and their names."""
+    return {
+        "labels": [period_label(row.start, kind) for row in values],
+        "names": {"actual": _("实际值"), "green": _("绿灯阈值"), "amber": _("黄灯阈值")},
+        "unit": unit_label(unit),
+        "zero": True,
+        "values": [row.value for row in values],
+        "green": [row.target.green if row.target else None for row in values],
+        "amber": [row.target.amber if row.target else None for row in values],
+        "partial": [row.end >= today for row in values],
+    }
+
+
+def _station_indicators(user, station: Station):
+    """Indicators the user may see that can say something about one station."""
+    by_station = [
+        metric.code for metric in registry.all_metrics() if Dimension.STATION in metric.dimensions
+    ]
+    station_figures = ReportedFigure.objects.filter(indicator=OuterRef("pk"), station=station)
+    station_targets = Target.objects.filter(indicator=OuterRef("pk"), station=station)
+    return (
+        queries.indicators_visible_to(user)
+        .filter(
+            Q(kind=Indicator.Kind.METRIC, metric__in=by_station)
+            | Q(kind=Indicator.Kind.REPORTED) & (Exists(station_figures) | Exists(station_targets))
+        )
+        .order_by("name_zh", "pk")
+    )
+
+
+@require_safe
+def station_scorecard(request, slug: str):
+    """A station's KPIs: its own values against its own targets (or the platform's)."""
+    station = get_object_or_404(Station.objects.filter(is_active=True), slug=slug)
+    today = queries.local_today()
+    cards = queries.indicator_cards(
+        _station_indicators(request.user, station),
+        today=today,
+        scope=Scope(station_id=station.pk),
+        inherit_targets=True,
+    )
+    return render(
+        request,
+        "kpis/station_scorecard.html",
+        {
+            "station": station,
+            "cards": _card_views(cards),
+            "focus": queries.last_complete(Period.MONTH, today),
+            "today": today,
+        },
+    )
+
+
+@login_required
+@require_safe
+def mine(request):
+    """The signed-in member's organisations with KPIs: straight to it when there is one."""
+    seats = memberships_of(request.user)
+    organisations = Organisation.objects.filter(is_active=True).order_by("name_zh")
+    if not request.user.is_superuser:
+        organisations = organisations.filter(pk__in=list(seats))
+    organisations = list(organisations.filter(kpi_indicators__isnull=False).distinct())
+    if len(organisations) == 1:
+        return redirect("kpis:organisation", slug=organisations[0].slug)
+    if not organisations and not seats and not request.user.is_superuser:
+        raise PermissionDenied
+    return render(request, "kpis/mine.html", {"organisations": organisations})
+
+
+def _organisation(request, slug: str) -> Organisation:
+    organisation = get_object_or_404(Organisation, slug=slug, is_active=True)
+    if not request.user.has_perm("kpis.view_organisation_kpis", organisation):
+        raise PermissionDenied
+    return organisation
+
+
+@login_required
+@require_safe
+def organisation_kpis(request, slug: str):
+    """What an organisation owns or shares, public or not, and the figures waiting for it."""
+    organisation = _organisation(request, slug)
+    today = queries.local_today()
+    indicators = (
+        Indicator.objects.filter(owners=organisation, is_active=True)
+        .prefetch_related("owners")
+        .order_by("name_zh", "pk")
+    )
+    cards = queries.indicator_cards(indicators, today=today)
+    figures = (
+        ReportedFigure.objects.filter(indicator__owners=organisation)
+        .select_related(
+            "indicator", "reported_by", "entered_by", "reviewed_by", "station", "service"
+        )
+        .prefetch_related("indicator__owners")
+        .order_by("-updated_at", "-pk")
+    )
+    # Figures this member may approve for this organisation.
+    waiting = [
+        figure
+        for figure in figures.filter(status=ReportedFigure.Status.PENDING)
+        if request.user.is_superuser or organisation.pk in reviewing_owner_ids(request.user, figure)
+    ]
+    seat = memberships_of(request.user).get(organisation.pk)
+    role = seat.role if seat else None
+    return render(
+        request,
+        "kpis/organisation.html",
+        {
+            "organisation": organisation,
+            "cards": _card_views(cards),
+            "focus": queries.last_complete(Period.MONTH, today),
+            "today": today,
+            "waiting": waiting,
+            "recent": figures.filter(reported_by=organisation)[:20],
+            "review_form": ReviewForm(),
+            "may_set_targets": request.user.is_superuser or role == Membership.Role.ADMIN,
+            "may_report": request.user.is_superuser or role in ACTING_ROLES,
+        },
+    )
+
+
+def _owned_indicator(organisation: Organisation, code: str) -> Indicator:
+    return get_object_or_404(
+        Indicator.objects.filter(owners=organisation, is_active=True).prefetch_related("owners"),
+        code=code,
+    )
+
+
+@login_required
+def target_edit(request, slug: str, code: str):
+    """An owner's admin sets an indicator's target for a period and scope."""
+    organisation = _organisation(request, slug)
+    indicator = _owned_indicator(organisation, code)
+    if not request.user.has_perm("kpis.set_target", indicator):
+        raise PermissionDenied
+    today = queries.local_today()
+    form = TargetForm(
+        request.POST or None,
+        indicator=indicator,
+        initial={"period": Period.MONTH, "period_start": today.replace(day=1)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.target_set(
+                actor=request.user,
+                organisation=organisation,
+                indicator=indicator,
+                period=data["period"],
+                period_start=data["period_start"],
+                scope=data["scope"],
+                green=data["green"],
+                amber=data["amber"],
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("目标已保存，其他共有方会收到通知。"))
+            return redirect("kpis:indicator", code=indicator.code)
+    return render(
+        request,
+        "kpis/target_form.html",
+        {"organisation": organisation, "indicator": indicator, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def figure_report(request, slug: str, code: str):
+    """A member of an owner reports a figure; a co-owner's admin approves it before it shows."""
+    organisation = _organisation(request, slug)
+    indicator = _owned_indicator(organisation, code)
+    if indicator.kind != Indicator.Kind.REPORTED:
+        raise Http404
+    if not request.user.has_perm("kpis.report_figure", indicator):
+        raise PermissionDenied
+    today = queries.local_today()
+    form = FigureForm(
+        request.POST or None,
+        indicator=indicator,
+        initial={
+            "period": Period.MONTH,
+            "period_start": queries.last_complete(Period.MONTH, today),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reported_figure_submit(
+                actor=request.user,
+                organisation=organisation,
+                indicator=indicator,
+                period=data["period"],
+                period_start=data["period_start"],
+                scope=data["scope"],
+                value=data["value"],
+                today=today,
+            )
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, _("数据已提交，待另一共有方审核后公布。"))
+            return redirect("kpis:organisation", slug=organisation.slug)
+    return render(
+        request,
+        "kpis/figure_form.html",
+        {"organisation": organisation, "indicator": indicator, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def figure_review(request, slug: str, pk: int):
+    """Approve a figure or send it back, acting for this owner."""
+    organisation = _organisation(request, slug)
+    figure = get_object_or_404(
+        ReportedFigure.objects.filter(indicator__owners=organisation)
+        .select_related("indicator")
+        .prefetch_related("indicator__owners"),
+        pk=pk,
+    )
+    if not request.user.has_perm("kpis.review_figure", figure):
+        raise PermissionDenied
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择通过或退回。"))
+        return redirect("kpis:organisation", slug=organisation.slug)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        services.reported_figure_review(
+            actor=request.user,
+            organisation=organisation,
+            figure=figure,
+            approve=approve,
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("已通过，数据已公布。") if approve else _("已退回填报单位。"))
+    return redirect("kpis:organisation", slug=organisation.slug)

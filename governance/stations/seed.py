@@ -5,7 +5,8 @@ service_code, name_zh, name_en, channel, target_minutes, documents_zh, documents
 description_zh, description_en; documents are ``;``-separated). It is the shared demo catalogue
 plus three Tianfutong counter services and a short description of every service.
 
-Visits are made up, day by day, over the last :data:`WINDOW_DAYS` days in Asia/Shanghai: each
+Visits are made up, day by day, over the last :data:`WINDOW_DAYS` days (a year, so the KPI
+charts have a history) in Asia/Shanghai: each
 day draws from ``random.Random(f"{station.slug}:{day}")``, so it comes out the same on every
 machine, and a day that already has visits at a station is never seeded again. Arrivals follow
 the station's opening hours, peak at lunchtime and on weekend afternoons, and travel documents
@@ -32,7 +33,7 @@ from governance.stations.models import Channel, OpeningHours, Service, Station, 
 
 TZ = ZoneInfo("Asia/Shanghai")
 CATALOGUE = Path(__file__).resolve().parent / "data" / "services.csv"
-WINDOW_DAYS = 90
+WINDOW_DAYS = 365
 BATCH_SIZE = 1000
 
 MODELS = (

@@ -335,7 +335,7 @@ class TestSeededDemo:
 
     def test_visits_keep_the_order_of_events_and_the_mall_hours(self):
         visits = list(Visit.objects.filter(station__slug=MALL).select_related("service"))
-        assert 3000 <= Visit.objects.count() <= 6000
+        assert 14_000 <= Visit.objects.count() <= 24_000
         opens, closes = dt.time(10), dt.time(22)
         for visit in visits:
             assert opens <= local(visit.arrived_at).time() < closes
@@ -364,10 +364,10 @@ class TestSeededDemo:
                 assert visit.called_at is None
                 assert visit.finished_at is None
 
-    def test_visits_span_ninety_days_and_follow_each_stations_hours(self):
+    def test_visits_span_a_year_and_follow_each_stations_hours(self):
         arrivals = Visit.objects.values_list("arrived_at", flat=True)
         days = {local(arrived).date() for arrived in arrivals}
-        assert min(days) == TODAY - dt.timedelta(days=89)
+        assert min(days) == TODAY - dt.timedelta(days=364)
         assert max(days) == TODAY
         centre = Station.objects.get(slug="chenghua-government-services")
         hours = {
@@ -450,11 +450,24 @@ class TestSeededDemo:
         assert wait.name_zh == "窗口等候时间中位数"
         assert wait.name_en
         assert set(wait.owners.values_list("slug", flat=True)) == {"hukou", "mall"}
-        assert wait.targets.filter(period="month", period_start__year=TODAY.year).count() == 12
+        # Monthly targets from a year back to two months ahead.
+        starts = sorted(wait.targets.filter(period="month").values_list("period_start", flat=True))
+        assert starts[0] == dt.date(2025, 10, 1)
+        assert starts[-1] == dt.date(2026, 12, 1)
+        assert len(starts) == 15
         footfall = Indicator.objects.get(code="mall-footfall")
         assert footfall.name_zh == "商场月客流量"
-        figure = ReportedFigure.objects.shown(TODAY).get(indicator=footfall)
-        assert figure.period_start == dt.date(2026, 9, 1)
+        figures = ReportedFigure.objects.shown(TODAY).filter(indicator=footfall)
+        # Every complete month of the year, approved by household administration.
+        assert sorted(figures.values_list("period_start", flat=True)) == [
+            dt.date(2025, 10, 1),
+            dt.date(2025, 11, 1),
+            dt.date(2025, 12, 1),
+            *(dt.date(2026, month, 1) for month in range(1, 10)),
+        ]
+        assert {figure.reviewed_by.email for figure in figures} == {
+            "hukou.admin@demo.gongzhi.local"
+        }
         first = TODAY - dt.timedelta(days=station_seed.WINDOW_DAYS - 1)
         days = Measurement.objects.filter(
             metric="stations.visits", station=None, service=None, department=None, partner=None
@@ -470,7 +483,7 @@ class TestSeededDemo:
             return (
                 set(Measurement.objects.values_list("pk", "computed_at")),
                 set(Target.objects.values_list("pk", "updated_at", "green", "amber")),
-                set(ReportedFigure.objects.values_list("pk", "updated_at", "approved_at")),
+                set(ReportedFigure.objects.values_list("pk", "updated_at", "reviewed_at")),
                 set(Indicator.objects.values_list("pk", "updated_at", "owners")),
             )
 

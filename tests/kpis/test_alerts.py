@@ -131,7 +131,7 @@ def test_red_target_tells_the_acting_owners_once(owners):
     assert payload["value"] == 70
     assert payload["amber"] == 80
     assert payload["period_start"] == "2026-03-01"
-    assert notifications_[0].url == f"/kpis/{kpi.code}.json"
+    assert notifications_[0].url == f"/kpis/{kpi.code}/"
     assert Alert.objects.get().target.indicator == kpi
 
 
@@ -272,13 +272,13 @@ def test_reported_figures_count_once_approved(owners):
     assert alerts.kpis_check_alerts(today=TODAY)["alerted"] == 0
 
     figure.status = ReportedFigure.Status.APPROVED
-    figure.approved_at = figure.created_at
-    figure.save(update_fields=["status", "approved_at"])
+    figure.reviewed_at = figure.created_at
+    figure.save(update_fields=["status", "reviewed_at"])
     assert alerts.kpis_check_alerts(today=TODAY)["alerted"] == 1
     notification = Notification.objects.first()
     assert notification.payload["unit"] == "人次"
-    # Owners-only KPIs have no public page to link.
-    assert notification.url == ""
+    # The KPI's page: its owners see it whatever the visibility.
+    assert notification.url == "/kpis/mall-footfall/"
 
 
 def test_the_email_reads_in_each_recipients_language(owners, settings):
@@ -303,7 +303,7 @@ def test_the_email_reads_in_each_recipients_language(owners, settings):
         assert "2026-03-31" in html
     assert "分钟" in chinese.body
     assert "全平台" in chinese.body
-    assert f"/kpis/{kpi.code}.json" in chinese.body
+    assert f"/kpis/{kpi.code}/" in chinese.body
 
 
 def test_the_inbox_line_names_the_kpi(owners):

@@ -242,7 +242,7 @@ def test_reported_figures_are_shown_only_when_approved_and_not_in_the_future(par
             value=value,
             reported_by=partner,
             status=status,
-            approved_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if status == "approved" else None,
+            reviewed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if status == "approved" else None,
         )
 
     figure(JAN, "approved", 1000)

@@ -90,14 +90,14 @@ def test_only_approved_figures_of_started_periods_are_shown(partner):
         period_start=dt.date(2026, 2, 1),
         value=2,
         status=ReportedFigure.Status.APPROVED,
-        approved_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        reviewed_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
         **common,
     )
     future = ReportedFigure.objects.create(
         period_start=dt.date(2026, 4, 1),
         value=3,
         status=ReportedFigure.Status.APPROVED,
-        approved_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        reviewed_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
         **common,
     )
     shown = set(ReportedFigure.objects.shown(dt.date(2026, 3, 15)))
