@@ -325,7 +325,9 @@ def reported_figure_submit(
         )
     elif figure.status == ReportedFigure.Status.APPROVED:
         raise ValidationError(_("该周期的数据已审核通过，不能再修改。"))
-    elif figure.reported_by_id != organisation.pk:
+    elif (
+        figure.reported_by_id != organisation.pk and figure.status == ReportedFigure.Status.PENDING
+    ):
         raise ValidationError(
             _("该周期的数据已由 %(organisation)s 填报，等待审核。")
             % {"organisation": figure.reported_by.name}
@@ -380,7 +382,10 @@ def reported_figure_review(
     saying why; the person who entered the figure is told either way.
     """
     figure = (
-        ReportedFigure.objects.select_for_update().select_related("indicator").get(pk=figure.pk)
+        # Lock the figure only: reviews of other figures of the same KPI need not wait.
+        ReportedFigure.objects.select_for_update(of=("self",))
+        .select_related("indicator")
+        .get(pk=figure.pk)
     )
     indicator = figure.indicator
     _act_for(actor, organisation, indicator, {Membership.Role.ADMIN})

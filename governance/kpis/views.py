@@ -23,7 +23,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from governance.kpis import queries, registry, services
 from governance.kpis.forms import DetailQuery, FigureForm, ReviewForm, TargetForm
@@ -188,7 +188,10 @@ def _bad_request(request, message: str) -> HttpResponse:
 def dashboard(request):
     """Every KPI the visitor may see, as cards: last month against its target, a year back."""
     today = queries.local_today()
-    indicators = queries.indicators_visible_to(request.user).order_by("name_zh", "pk")
+    # Retired KPIs stay off the dashboard, superusers' included (the admin lists them).
+    indicators = (
+        queries.indicators_visible_to(request.user).filter(is_active=True).order_by("name_zh", "pk")
+    )
     cards = queries.indicator_cards(indicators, today=today)
     return render(
         request,
@@ -221,8 +224,19 @@ def indicator_detail(request, code: str):
         if by
         else []
     )
+    # The owners the visitor acts for here, and what each seat allows (a viewer does neither).
     seats = memberships_of(request.user)
-    acting = [owner for owner in indicator.owners.all() if owner.pk in seats]
+    reported = indicator.kind == Indicator.Kind.REPORTED
+    acting = [
+        {
+            "owner": owner,
+            "may_set_target": seats[owner.pk].role == Membership.Role.ADMIN,
+            "may_report": reported and seats[owner.pk].role in ACTING_ROLES,
+        }
+        for owner in indicator.owners.all()
+        if owner.pk in seats
+    ]
+    acting = [seat for seat in acting if seat["may_set_target"] or seat["may_report"]]
     return render(
         request,
         "kpis/indicator_detail.html",
@@ -306,7 +320,7 @@ def mine(request):
     organisations = Organisation.objects.filter(is_active=True).order_by("name_zh")
     if not request.user.is_superuser:
         organisations = organisations.filter(pk__in=list(seats))
-    organisations = list(organisations.filter(kpi_indicators__isnull=False).distinct())
+    organisations = list(organisations.filter(kpi_indicators__is_active=True).distinct())
     if len(organisations) == 1:
         return redirect("kpis:organisation", slug=organisations[0].slug)
     if not organisations and not seats and not request.user.is_superuser:
@@ -373,16 +387,28 @@ def _owned_indicator(organisation: Organisation, code: str) -> Indicator:
     )
 
 
+def _require_seat(request, organisation: Organisation, roles) -> None:
+    """Refuse unless the user acts for ``organisation`` itself with one of ``roles``: a seat in a
+    co-owner allows the permission, but not acting in this organisation's name."""
+    if request.user.is_superuser:
+        return
+    seat = memberships_of(request.user).get(organisation.pk)
+    if seat is None or seat.role not in roles:
+        raise PermissionDenied
+
+
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def target_edit(request, slug: str, code: str):
     """An owner's admin sets an indicator's target for a period and scope."""
     organisation = _organisation(request, slug)
     indicator = _owned_indicator(organisation, code)
     if not request.user.has_perm("kpis.set_target", indicator):
         raise PermissionDenied
+    _require_seat(request, organisation, {Membership.Role.ADMIN})
     today = queries.local_today()
     form = TargetForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         indicator=indicator,
         initial={"period": Period.MONTH, "period_start": today.replace(day=1)},
     )
@@ -413,6 +439,7 @@ def target_edit(request, slug: str, code: str):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def figure_report(request, slug: str, code: str):
     """A member of an owner reports a figure; a co-owner's admin approves it before it shows."""
     organisation = _organisation(request, slug)
@@ -421,9 +448,10 @@ def figure_report(request, slug: str, code: str):
         raise Http404
     if not request.user.has_perm("kpis.report_figure", indicator):
         raise PermissionDenied
+    _require_seat(request, organisation, ACTING_ROLES)
     today = queries.local_today()
     form = FigureForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         indicator=indicator,
         initial={
             "period": Period.MONTH,
