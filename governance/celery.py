@@ -45,4 +45,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=15),
         "options": {"expires": 3000},
     },
+    # Due-soon reminders and overdue escalations, each sent once per case and deadline.
+    "cases-sla-sweep": {
+        "task": "cases.sla_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "governance.stations",
     "governance.notifications",
     "governance.kpis",
+    "governance.cases",
     "feedback",
     "partners",
 ]

@@ -68,6 +68,9 @@ def test_deactivated_staff_are_signed_out_of_the_admin(client, totp, department_
 
 
 # What each role finds on the admin index --------------------------------------------------------
+# Members of any organisation see their cases, and the categories, routing rules and SLA
+# policies those cases follow.
+CASES = {"Case", "Category", "RoutingRule", "SlaPolicy"}
 OURS = {
     "stakeholders": {"Organisation", "Membership", "User", "AuditEvent"},
     "stations": {"Station", "Service", "Visit"},
@@ -83,21 +86,37 @@ OURS = {
             {
                 "stakeholders": {"Organisation", "Membership"},
                 "stations": {"Station", "Service", "Visit"},
+                "cases": CASES,
             },
         ),
         (
             "department_staff",
-            {"stakeholders": {"Organisation"}, "stations": {"Station", "Service", "Visit"}},
+            {
+                "stakeholders": {"Organisation"},
+                "stations": {"Station", "Service", "Visit"},
+                "cases": CASES,
+            },
         ),
         (
             "department_viewer",
-            {"stakeholders": {"Organisation"}, "stations": {"Station", "Service", "Visit"}},
+            {
+                "stakeholders": {"Organisation"},
+                "stations": {"Station", "Service", "Visit"},
+                "cases": CASES,
+            },
         ),
         (
             "partner_admin",
-            {"stakeholders": {"Organisation", "Membership"}, "stations": {"Station"}},
+            {
+                "stakeholders": {"Organisation", "Membership"},
+                "stations": {"Station"},
+                "cases": CASES,
+            },
         ),
-        ("partner_staff", {"stakeholders": {"Organisation"}, "stations": {"Station"}}),
+        (
+            "partner_staff",
+            {"stakeholders": {"Organisation"}, "stations": {"Station"}, "cases": CASES},
+        ),
     ],
 )
 def test_admin_index_lists_what_the_role_may_open(request, mfa_client, role, expected):

@@ -1,0 +1,193 @@
+"""The cases admin: staff read the cases of their organisations (and the triage role the triage
+queue), superusers all of them; nobody edits a case here, since every change must write the
+timeline (``services.py``). Routing rules, SLA policies and categories are the platform's
+settings and are kept here by superusers.
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from rules.contrib.admin import ObjectPermissionsModelAdmin
+
+from governance.cases import queries
+from governance.cases.models import (
+    Attachment,
+    Case,
+    Category,
+    CoHandler,
+    RoutingRule,
+    SlaNotice,
+    SlaPolicy,
+    TimelineEntry,
+)
+from governance.core.admin import CappedCountPaginator, ReadOnlyAdminMixin
+
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+
+
+class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("cases.view_case", obj)
+
+
+class TimelineInline(_ReadOnlyInline):
+    model = TimelineEntry
+    fields = ("created_at", "kind", "actor", "is_public", "body", "data")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("cases.view_case_internal", obj)
+
+
+class CoHandlerInline(_ReadOnlyInline):
+    model = CoHandler
+    fields = ("organisation", "task", "assignee", "due_at", "state", "done_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation", "assignee")
+
+
+class AttachmentInline(_ReadOnlyInline):
+    model = Attachment
+    fields = ("created_at", "original_name", "content_type", "size", "is_public", "uploaded_by")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("cases.view_case_internal", obj)
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
+    list_display = (
+        "reference",
+        "title",
+        "status",
+        "priority",
+        "responsible",
+        "assignee",
+        "created_at",
+        "resolve_due_at",
+    )
+    list_filter = ("status", "priority", "source", "is_public")
+    # Exact reference matches (what people read out over the phone), title words otherwise.
+    search_fields = ("=reference", "title")
+    date_hierarchy = "created_at"
+    list_select_related = ("responsible", "assignee")
+    show_full_result_count = False
+    list_per_page = 50
+    paginator = CappedCountPaginator
+    inlines = (CoHandlerInline, AttachmentInline, TimelineInline)
+    fieldsets = (
+        (None, {"fields": ("reference", "title", "description", "source", "status", "priority")}),
+        (
+            _("事项与位置"),
+            {"fields": ("service", "category", "station", "latitude", "longitude", "address")},
+        ),
+        (_("报告人"), {"fields": ("reporter", *CONTACT_FIELDS, "is_public")}),
+        (
+            _("办理"),
+            {"fields": ("responsible", "assignee", "routing", "routed_by_name", "duplicate_of")},
+        ),
+        (
+            _("时限"),
+            {
+                "fields": (
+                    "acknowledge_due_at",
+                    "resolve_due_at",
+                    "due_estimated",
+                    "acknowledged_at",
+                    "acknowledged_on_time",
+                    "first_resolved_at",
+                    "resolved_on_time",
+                    "closed_at",
+                    "reopen_count",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return queries.cases_for_admin(request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        # The reporter's contact details are for the handling organisations' staff only.
+        if request.user.has_perm("cases.view_case_contact", obj):
+            return self.fieldsets
+        return tuple(
+            (
+                name,
+                {
+                    **options,
+                    "fields": tuple(f for f in options["fields"] if f not in CONTACT_FIELDS),
+                },
+            )
+            for name, options in self.fieldsets
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            field
+            for _name, options in self.get_fieldsets(request, obj)
+            for field in options["fields"]
+        ]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("cases.view_case", obj)
+
+
+@admin.register(Category)
+class CategoryAdmin(ObjectPermissionsModelAdmin):
+    list_display = ("name_zh", "name_en", "slug", "order", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name_zh", "name_en", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(ObjectPermissionsModelAdmin):
+    list_display = (
+        "name_zh",
+        "order",
+        "service",
+        "category",
+        "station",
+        "responsible",
+        "is_active",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("name_zh", "name_en")
+    list_select_related = ("service", "category", "station", "responsible")
+    autocomplete_fields = ("service",)
+    filter_horizontal = ("cohandlers",)
+    ordering = ("order", "pk")
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(ObjectPermissionsModelAdmin):
+    list_display = ("__str__", "priority", "acknowledge_hours", "resolve_days")
+    list_filter = ("priority",)
+    list_select_related = ("service", "category")
+    autocomplete_fields = ("service",)
+
+
+@admin.register(SlaNotice)
+class SlaNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("case", "kind", "due_at", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("case",)
+    search_fields = ("=case__reference",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("cases")

@@ -1,0 +1,154 @@
+"""Reads of cases, scoped to what the actor may see and joined for the pages that use them.
+
+Every list here runs a constant number of queries whatever the number of rows: the relations
+a case row shows are joined, its co-handlers (which the permission predicates read) prefetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from governance.cases.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Case,
+    CoHandler,
+    TimelineEntry,
+)
+from governance.cases.rules import is_triager
+from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
+
+LIST_RELATIONS = ("service", "category", "station", "responsible", "assignee", "reporter")
+
+
+def _with_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related(*LIST_RELATIONS).prefetch_related(
+        Prefetch(
+            "cohandlers",
+            queryset=CoHandler.objects.select_related("organisation", "assignee").order_by("pk"),
+        )
+    )
+
+
+def _in_organisations(org_ids) -> Q:
+    return Q(responsible_id__in=org_ids) | Q(
+        Exists(CoHandler.objects.filter(case=OuterRef("pk"), organisation_id__in=org_ids))
+    )
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    """Every case ``user`` may open: public ones, their own, their organisations', and (for
+    the triage role) those waiting in the triage queue."""
+    qs = _with_relations(Case.objects.all())
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return qs
+    visible = Q(is_public=True)
+    if _signed_in(user):
+        visible |= Q(reporter_id=user.pk)
+        mine = organisation_ids(user)
+        if mine:
+            visible |= _in_organisations(mine)
+        if is_triager(user):
+            visible |= Q(responsible__isnull=True)
+    return qs.filter(visible)
+
+
+def public_cases() -> QuerySet[Case]:
+    """Public cases as anyone sees them (the public list, Open311 ``requests.json``)."""
+    return _with_relations(Case.objects.filter(is_public=True))
+
+
+def work_queue(user) -> QuerySet[Case]:
+    """The open cases ``user`` handles: their responsible or co-handling organisations' (acting
+    seats) and the ones assigned to them, most urgent deadline first."""
+    qs = _with_relations(Case.objects.filter(status__in=OPEN_STATUSES))
+    if not _signed_in(user):
+        return qs.none()
+    acting = organisation_ids(user, roles=ACTING_ROLES)
+    return qs.filter(_in_organisations(acting) | Q(assignee_id=user.pk)).order_by(
+        "resolve_due_at", "pk"
+    )
+
+
+def triage_queue(user) -> QuerySet[Case]:
+    """Open cases that no rule routed, oldest first; empty for anyone but the triage role."""
+    qs = _with_relations(Case.objects.filter(responsible__isnull=True, status__in=OPEN_STATUSES))
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return qs.order_by("created_at", "pk")
+    if not is_triager(user):
+        return qs.none()
+    return qs.order_by("created_at", "pk")
+
+
+def cases_reported_by(user) -> QuerySet[Case]:
+    if not _signed_in(user):
+        return Case.objects.none()
+    return _with_relations(Case.objects.filter(reporter_id=user.pk))
+
+
+def cases_followed_by(user) -> QuerySet[Case]:
+    if not _signed_in(user):
+        return Case.objects.none()
+    return cases_visible_to(user).filter(follows__user_id=user.pk)
+
+
+def timeline_for(user, case: Case) -> QuerySet[TimelineEntry]:
+    """The case's history as ``user`` may read it: internal entries only for the organisations
+    on the case (and the triage role while it waits)."""
+    qs = (
+        TimelineEntry.objects.filter(case=case).select_related("actor").order_by("created_at", "pk")
+    )
+    if not user.has_perm("cases.view_case_internal", case):
+        qs = qs.filter(is_public=True)
+    return qs
+
+
+def attachments_for(user, case: Case) -> QuerySet[Attachment]:
+    qs = Attachment.objects.filter(case=case).order_by("created_at", "pk")
+    if not user.has_perm("cases.view_case_internal", case):
+        qs = qs.filter(is_public=True)
+    return qs
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    phone: str
+    email: str
+
+
+def contact_for(user, case: Case) -> Contact | None:
+    """The reporter's contact details, or ``None`` for anyone who may not see them.
+
+    A signed-in reporter's account is their contact where they left nothing else. No query per
+    case on a list from this module (seats are cached, co-handlers prefetched, the reporter
+    must be joined by the caller if it shows an account's details).
+    """
+    if not user.has_perm("cases.view_case_contact", case):
+        return None
+    reporter = case.reporter if case.reporter_id else None
+    return Contact(
+        name=case.contact_name or (reporter.get_full_name() if reporter else ""),
+        phone=case.contact_phone or (reporter.phone if reporter else ""),
+        email=case.contact_email or (reporter.email if reporter else ""),
+    )
+
+
+# Admin scoping --------------------------------------------------------------------------------
+def cases_for_admin(user) -> QuerySet[Case]:
+    """Cases of the user's organisations (any role), plus the triage queue for the triage role;
+    superusers see them all."""
+    qs = _with_relations(Case.objects.all())
+    if user.is_superuser:
+        return qs
+    mine = organisation_ids(user)
+    scope = _in_organisations(mine)
+    if is_triager(user):
+        scope |= Q(responsible__isnull=True)
+    return qs.filter(scope)

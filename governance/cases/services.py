@@ -1,0 +1,798 @@
+"""Writes with business meaning for cases.
+
+Every function checks the actor's permission (``governance.cases.rules``), locks the case row
+where two people could act at once, writes a timeline entry in the same transaction and
+publishes its event there too, so a rolled-back change leaves no trace and tells no one.
+Refusals are ``PermissionDenied``; bad input is ``ValidationError`` with a message for people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext, override
+from django.utils.translation import gettext_lazy as _
+
+from governance.cases import attachments, sla
+from governance.cases.events import (
+    CaseAssigned,
+    CaseCoHandlerAdded,
+    CaseOpened,
+    CaseReplied,
+    CaseStatusChanged,
+)
+from governance.cases.models import (
+    Attachment,
+    Case,
+    CaseSequence,
+    Category,
+    CoHandler,
+    Follower,
+    Priority,
+    Source,
+    Status,
+    TimelineEntry,
+)
+from governance.cases.routing import route, triage_slug
+from governance.cases.rules import is_reporter
+from governance.kpis.registry import TZ, local_day
+from governance.kpis.services import kpis_mark_dirty
+from governance.notifications.services import publish
+from governance.stakeholders.models import Organisation, User
+from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
+from governance.stations.models import Service, Station
+
+DEFAULT_REFERENCE_PREFIX = "CH"
+
+# The state machine: from each status, the statuses a case may move to.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.NEW: (Status.ACKNOWLEDGED, Status.REJECTED, Status.DUPLICATE),
+    Status.ACKNOWLEDGED: (Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED, Status.DUPLICATE),
+    Status.IN_PROGRESS: (Status.RESOLVED, Status.REJECTED, Status.DUPLICATE),
+    Status.RESOLVED: (Status.CLOSED, Status.REOPENED),
+    Status.CLOSED: (Status.REOPENED,),
+    Status.REOPENED: (Status.IN_PROGRESS, Status.RESOLVED),
+    Status.REJECTED: (),
+    Status.DUPLICATE: (),
+}
+# While a case waits in the triage queue it can only be routed, rejected or marked a duplicate.
+NEEDS_RESPONSIBLE = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED})
+# The metrics whose past days change when a case is reopened (they count by resolution day).
+REOPEN_METRICS = ("cases.reopen_rate",)
+
+
+def _user(actor) -> User | None:
+    """The actor as a signed-in, active user, or ``None`` (anonymous or the system)."""
+    if actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active:
+        return actor
+    return None
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """Event payloads carry local times: the templates print them as they are."""
+    return moment.astimezone(TZ) if moment else None
+
+
+def _require(actor, permission: str, case: Case, message) -> None:
+    if actor is None or not actor.has_perm(permission, case):
+        raise PermissionDenied(message)
+
+
+def _lock(case: Case) -> Case:
+    """The case re-read under a row lock, with its co-handlers for the permission checks."""
+    return Case.objects.select_for_update().prefetch_related("cohandlers").get(pk=case.pk)
+
+
+def _record(
+    case: Case,
+    kind: str,
+    *,
+    actor,
+    is_public: bool,
+    body: str = "",
+    data: dict | None = None,
+    at: dt.datetime | None = None,
+) -> TimelineEntry:
+    entry = TimelineEntry(
+        case=case,
+        kind=kind,
+        actor=_user(actor),
+        is_public=is_public,
+        body=body,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def next_reference(*, at: dt.datetime) -> str:
+    """The next reference of the year (Asia/Shanghai), e.g. ``CH-2026-000123``.
+
+    One counter row per prefix and year, bumped with ``UPDATE … SET last = last + 1``: the
+    update holds the row until the caller's transaction ends, so concurrent cases queue for the
+    next number instead of drawing the same one (see ``CaseSequence``).
+    """
+    prefix = getattr(settings, "CASES_REFERENCE_PREFIX", DEFAULT_REFERENCE_PREFIX)
+    year = at.astimezone(TZ).year
+    sequence, _created = CaseSequence.objects.get_or_create(prefix=prefix, year=year)
+    CaseSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
+    number = CaseSequence.objects.filter(pk=sequence.pk).values_list("last", flat=True).get()
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def triage_organisation() -> Organisation | None:
+    return Organisation.objects.filter(slug=triage_slug(), is_active=True).first()
+
+
+def _check_source(actor: User | None, source: str) -> None:
+    if source not in Source.values:
+        raise ValidationError({"source": _("未知的事项来源。")})
+    if source == Source.STAFF and not (
+        actor and (actor.is_superuser or organisation_ids(actor, roles=ACTING_ROLES))
+    ):
+        raise PermissionDenied(_("只有组织的工作人员才能登记工作人员来源的事项。"))
+    if source == Source.PARTNER and not (
+        actor and (actor.is_superuser or organisation_ids(actor, kind=Organisation.Kind.PARTNER))
+    ):
+        raise PermissionDenied(_("只有企业伙伴的成员才能提交合作伙伴来源的事项。"))
+    if (
+        source in (Source.FEEDBACK, Source.PROPOSAL)
+        and actor
+        and not (actor.is_superuser or organisation_ids(actor, roles=ACTING_ROLES))
+    ):
+        raise PermissionDenied(_("评价整改和建议落实事项由工作人员或系统开立。"))
+
+
+def _status_label(status: str) -> str:
+    return str(Status(status).label)
+
+
+def _cohandler_task(rule) -> str:
+    if rule.cohandler_task_zh:
+        return rule.cohandler_task_zh
+    with override(settings.LANGUAGE_CODE):
+        return gettext("协助责任单位办理此事项。")
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor,
+    title: str,
+    description: str,
+    source: str = Source.CITIZEN,
+    service: Service | None = None,
+    category: Category | None = None,
+    station: Station | None = None,
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    address: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    contact_email: str = "",
+    priority: str = Priority.NORMAL,
+    is_public: bool = True,
+    opened_at: dt.datetime | None = None,
+) -> Case:
+    """Open a case: number it, route it, start its SLA clocks, tell the people who handle it.
+
+    ``actor`` is the reporter when signed in; an anonymous report (``None`` or an anonymous
+    user) may leave contact details, which only the handling organisations' staff will see.
+    The reporter follows their case from the start.
+    """
+    reporter = _user(actor)
+    _check_source(reporter, source)
+    if service is not None and not (service.is_active and service.department.is_active):
+        raise ValidationError({"service": _("该服务事项已停用。")})
+    if category is not None and not category.is_active:
+        raise ValidationError({"category": _("该事项类别已停用。")})
+    if station is not None and not station.is_active:
+        raise ValidationError({"station": _("该站点已停用。")})
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("未知的优先级。")})
+    opened_at = opened_at or timezone.now()
+    found = route(
+        service_id=service.pk if service else None,
+        category_id=category.pk if category else None,
+        station_id=station.pk if station else None,
+    )
+    case = Case(
+        title=title.strip(),
+        description=description.strip(),
+        source=source,
+        service=service,
+        category=category,
+        station=station,
+        latitude=latitude,
+        longitude=longitude,
+        address=address.strip(),
+        reporter=reporter,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        contact_email=contact_email.strip(),
+        priority=priority,
+        is_public=is_public,
+        responsible_id=found.responsible_id,
+        routing=Case.Routing.RULE if found.rule else Case.Routing.TRIAGE,
+        routed_by=found.rule,
+        routed_by_name=found.rule.name_zh if found.rule else "",
+        created_at=opened_at,
+        status_changed_at=opened_at,
+        reference="-",
+    )
+    # Check the input before drawing a number, so a refused report costs no reference.
+    case.full_clean(exclude=["reference"])
+    clock = sla.clock_for(
+        opened_at=opened_at,
+        service_id=case.service_id,
+        category_id=case.category_id,
+        priority=priority,
+    )
+    case.sla_policy_id = clock.policy_id
+    case.acknowledge_due_at = clock.acknowledge_due_at
+    case.resolve_due_at = clock.resolve_due_at
+    case.due_estimated = clock.estimated
+    case.reference = next_reference(at=opened_at)
+    case.save()
+
+    _record(
+        case,
+        TimelineEntry.Kind.OPENED,
+        actor=actor,
+        is_public=True,
+        data={"source": source, "priority": priority},
+        at=opened_at,
+    )
+    triage = None
+    if found.rule:
+        _record(
+            case,
+            TimelineEntry.Kind.ROUTED,
+            actor=None,
+            is_public=False,
+            data={
+                "routing": Case.Routing.RULE,
+                "rule_id": found.rule.pk,
+                "rule_name": found.rule.name_zh,
+                "responsible_id": found.responsible_id,
+                "cohandler_ids": list(found.cohandler_ids),
+                "acknowledge_due_at": clock.acknowledge_due_at.isoformat(),
+                "resolve_due_at": clock.resolve_due_at.isoformat(),
+            },
+            at=opened_at,
+        )
+    else:
+        triage = triage_organisation()
+        _record(
+            case,
+            TimelineEntry.Kind.ROUTED,
+            actor=None,
+            is_public=False,
+            data={"routing": Case.Routing.TRIAGE},
+            at=opened_at,
+        )
+    if reporter is not None:
+        Follower.objects.create(case=case, user=reporter, created_at=opened_at)
+    for organisation_id in found.cohandler_ids:
+        cohandler = CoHandler(
+            case=case, organisation_id=organisation_id, task=_cohandler_task(found.rule)
+        )
+        cohandler.full_clean()
+        cohandler.save()
+        _record(
+            case,
+            TimelineEntry.Kind.COHANDLER,
+            actor=None,
+            is_public=False,
+            body=cohandler.task,
+            data={"organisation_id": organisation_id, "rule_id": found.rule.pk},
+            at=opened_at,
+        )
+        publish(_cohandler_event(case, cohandler), actor=actor)
+    publish(
+        CaseOpened(
+            case_id=case.pk,
+            reference=case.reference,
+            title=case.title,
+            responsible_id=case.responsible_id,
+            triage_organisation_id=triage.pk if triage else None,
+            priority=priority,
+            acknowledge_due_at=_local(case.acknowledge_due_at),
+        ),
+        actor=actor,
+    )
+    return case
+
+
+def _cohandler_event(case: Case, cohandler: CoHandler) -> CaseCoHandlerAdded:
+    return CaseCoHandlerAdded(
+        case_id=case.pk,
+        reference=case.reference,
+        title=case.title,
+        organisation_id=cohandler.organisation_id,
+        task=cohandler.task,
+        due_at=_local(cohandler.due_at),
+    )
+
+
+def allowed_transitions(case: Case) -> tuple[str, ...]:
+    return TRANSITIONS[case.status]
+
+
+def _refuse_transition(case: Case, to: str) -> ValidationError:
+    allowed = allowed_transitions(case)
+    if not allowed:
+        return ValidationError(
+            _("事项处于“%(current)s”状态，已经办结，不能再变更状态。"),
+            code="final_status",
+            params={"current": _status_label(case.status)},
+        )
+    return ValidationError(
+        _("事项不能从“%(current)s”变为“%(target)s”；可以变为：%(allowed)s。"),
+        code="invalid_transition",
+        params={
+            "current": _status_label(case.status),
+            "target": _status_label(to) if to in Status.values else to,
+            "allowed": "、".join(_status_label(status) for status in allowed),
+        },
+    )
+
+
+def _check_transition_permission(actor, case: Case, to: str) -> None:
+    if to == Status.REOPENED:
+        _require(
+            actor,
+            "cases.reopen_case",
+            case,
+            _("只有办理单位，或在解决后 7 天内的报告人，才能重开事项。"),
+        )
+    elif to == Status.CLOSED and actor is not None and is_reporter(actor, case):
+        return
+    else:
+        _require(actor, "cases.handle_case", case, _("只有办理单位的工作人员才能变更事项状态。"))
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    actor,
+    case: Case,
+    to: str,
+    reason: str = "",
+    duplicate_of: Case | None = None,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Move the case to status ``to``, the one way status changes.
+
+    - rejected needs a ``reason`` (shown to the reporter);
+    - duplicate needs ``duplicate_of``, the original; the duplicate's followers move over to it;
+    - reopened: by the handlers at any time, by the reporter within ``CASES_REOPEN_DAYS`` days
+      of resolution; the resolution clock starts again;
+    - acknowledging and the first resolution record whether they were on time.
+    """
+    case = _lock(case)
+    actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    if to not in allowed_transitions(case):
+        raise _refuse_transition(case, to)
+    _check_transition_permission(actor, case, to)
+    if to in NEEDS_RESPONSIBLE and case.responsible_id is None:
+        raise ValidationError(
+            _("事项还在分拨队列中：请先分派给责任单位，或不予受理、标记为重复。"),
+            code="in_triage",
+        )
+    at = at or timezone.now()
+    if at < case.created_at:
+        raise ValidationError(_("状态变更时间不能早于事项提交时间。"), code="before_opened")
+    reason = reason.strip()
+    old = case.status
+    fields = ["status", "status_changed_at", "updated_at"]
+    data: dict = {"from": old, "to": to}
+
+    if to == Status.ACKNOWLEDGED:
+        case.acknowledged_at = at
+        case.acknowledged_on_time = case.acknowledge_due_at is None or at <= case.acknowledge_due_at
+        data["on_time"] = case.acknowledged_on_time
+        fields += ["acknowledged_at", "acknowledged_on_time"]
+    elif to == Status.RESOLVED:
+        on_time = case.resolve_due_at is None or at <= case.resolve_due_at
+        case.resolved_at = at
+        case.left_backlog_at = at
+        fields += ["resolved_at", "left_backlog_at"]
+        if case.first_resolved_at is None:
+            # The KPIs judge the first resolution; a reopened case does not get a second try.
+            case.first_resolved_at = at
+            case.resolved_on_time = on_time
+            fields += ["first_resolved_at", "resolved_on_time"]
+        data["on_time"] = on_time
+    elif to == Status.CLOSED:
+        case.closed_at = at
+        fields += ["closed_at"]
+    elif to == Status.REJECTED:
+        if not reason:
+            raise ValidationError({"reason": _("不予受理必须说明理由。")}, code="reason_required")
+        case.rejection_reason = reason
+        case.left_backlog_at = at
+        fields += ["rejection_reason", "left_backlog_at"]
+    elif to == Status.DUPLICATE:
+        original = _check_original(actor, case, duplicate_of)
+        case.duplicate_of = original
+        case.left_backlog_at = at
+        fields += ["duplicate_of", "left_backlog_at"]
+        data["duplicate_of"] = original.reference
+    elif to == Status.REOPENED:
+        clock = sla.clock_for(
+            opened_at=at,
+            service_id=case.service_id,
+            category_id=case.category_id,
+            priority=case.priority,
+        )
+        data["previous_resolved_at"] = case.resolved_at.isoformat() if case.resolved_at else None
+        case.reopen_count += 1
+        case.resolved_at = None
+        case.closed_at = None
+        case.left_backlog_at = None
+        case.resolve_due_at = clock.resolve_due_at
+        case.due_estimated = case.due_estimated or clock.estimated
+        data["resolve_due_at"] = clock.resolve_due_at.isoformat()
+        fields += [
+            "reopen_count",
+            "resolved_at",
+            "closed_at",
+            "left_backlog_at",
+            "resolve_due_at",
+            "due_estimated",
+        ]
+        if case.first_resolved_at is not None:
+            kpis_mark_dirty(metric_codes=REOPEN_METRICS, days=[local_day(case.first_resolved_at)])
+
+    case.status = to
+    case.status_changed_at = at
+    case.full_clean()
+    case.save(update_fields=fields)
+    _record(
+        case,
+        TimelineEntry.Kind.STATUS,
+        actor=actor,
+        is_public=True,
+        body=reason,
+        data=data,
+        at=at,
+    )
+    publish(
+        CaseStatusChanged(
+            case_id=case.pk,
+            reference=case.reference,
+            title=case.title,
+            old_status=old,
+            new_status=to,
+            reason=reason,
+            duplicate_of_reference=case.duplicate_of.reference if case.duplicate_of_id else "",
+        ),
+        actor=actor,
+    )
+    if to == Status.DUPLICATE:
+        _move_followers(case, case.duplicate_of)
+    return case
+
+
+def _check_original(actor, case: Case, original: Case | None) -> Case:
+    if original is None:
+        raise ValidationError(
+            {"duplicate_of": _("标记为重复时必须指明原事项。")}, code="original_required"
+        )
+    if original.pk == case.pk:
+        raise ValidationError({"duplicate_of": _("事项不能与自身重复。")}, code="self_duplicate")
+    original = Case.objects.prefetch_related("cohandlers").get(pk=original.pk)
+    if original.status == Status.DUPLICATE:
+        raise ValidationError(
+            {
+                "duplicate_of": _("%(reference)s 本身是重复事项，请指向它的原事项 %(original)s。")
+                % {"reference": original.reference, "original": original.duplicate_of.reference}
+            },
+            code="original_is_duplicate",
+        )
+    if actor is None or not actor.has_perm("cases.view_case", original):
+        raise PermissionDenied(_("你无权查看所指的原事项。"))
+    return original
+
+
+def _move_followers(duplicate: Case, original: Case) -> None:
+    """The duplicate's followers follow the original instead; on a private original, only
+    those who may see it (the others simply stop following)."""
+    follows = list(Follower.objects.filter(case=duplicate).select_related("user"))
+    movers = [
+        follow
+        for follow in follows
+        if original.is_public or follow.user.has_perm("cases.view_case", original)
+    ]
+    Follower.objects.bulk_create(
+        [Follower(case=original, user_id=follow.user_id) for follow in movers],
+        ignore_conflicts=True,
+    )
+    Follower.objects.filter(case=duplicate).delete()
+
+
+def _acting_member(user: User | None, organisation_id: int | None) -> bool:
+    return (
+        user is not None
+        and user.is_active
+        and organisation_id is not None
+        and user.memberships.filter(
+            organisation_id=organisation_id,
+            organisation__is_active=True,
+            role__in=ACTING_ROLES,
+        ).exists()
+    )
+
+
+@transaction.atomic
+def case_route(*, actor, case: Case, responsible: Organisation, note: str = "") -> Case:
+    """Hand the case to ``responsible``: the triage role empties the queue this way, and a
+    responsible organisation passes on a case that is not its own. The assignee is cleared."""
+    case = _lock(case)
+    _require(actor, "cases.handle_case", case, _("只有分拨人员或办理单位才能分派事项。"))
+    if not case.is_open:
+        raise ValidationError(_("已办结的事项不能再分派。"), code="not_open")
+    if not responsible.is_active:
+        raise ValidationError({"responsible": _("该组织已停用。")})
+    if responsible.pk == case.responsible_id:
+        raise ValidationError({"responsible": _("事项已由该组织负责。")})
+    if case.cohandlers.filter(organisation=responsible).exists():
+        raise ValidationError({"responsible": _("该组织已是协办单位。")})
+    previous = case.responsible_id
+    case.responsible = responsible
+    case.assignee = None
+    case.routing = Case.Routing.MANUAL
+    case.routed_by = None
+    case.routed_by_name = ""
+    case.full_clean()
+    case.save(
+        update_fields=[
+            "responsible",
+            "assignee",
+            "routing",
+            "routed_by",
+            "routed_by_name",
+            "updated_at",
+        ]
+    )
+    _record(
+        case,
+        TimelineEntry.Kind.ROUTED,
+        actor=actor,
+        is_public=False,
+        body=note.strip(),
+        data={"routing": Case.Routing.MANUAL, "from": previous, "responsible_id": responsible.pk},
+    )
+    publish(
+        CaseOpened(
+            case_id=case.pk,
+            reference=case.reference,
+            title=case.title,
+            responsible_id=responsible.pk,
+            triage_organisation_id=None,
+            priority=case.priority,
+            acknowledge_due_at=_local(case.acknowledge_due_at),
+        ),
+        actor=actor,
+    )
+    return case
+
+
+@transaction.atomic
+def case_assign(*, actor, case: Case, assignee: User | None) -> Case:
+    """Name the person who handles the case (an acting member of the responsible organisation),
+    or nobody."""
+    case = _lock(case)
+    _require(actor, "cases.handle_case", case, _("只有办理单位的工作人员才能指定经办人。"))
+    if assignee is not None and not _acting_member(assignee, case.responsible_id):
+        raise ValidationError({"assignee": _("经办人必须是责任单位的工作人员。")})
+    if (assignee.pk if assignee else None) == case.assignee_id:
+        return case
+    previous = case.assignee_id
+    case.assignee = assignee
+    case.save(update_fields=["assignee", "updated_at"])
+    _record(
+        case,
+        TimelineEntry.Kind.ASSIGNED,
+        actor=actor,
+        is_public=False,
+        data={"from": previous, "to": assignee.pk if assignee else None},
+    )
+    if assignee is not None:
+        publish(
+            CaseAssigned(
+                case_id=case.pk,
+                reference=case.reference,
+                title=case.title,
+                assignee_id=assignee.pk,
+                resolve_due_at=_local(case.resolve_due_at),
+            ),
+            actor=actor,
+        )
+    return case
+
+
+@transaction.atomic
+def case_add_cohandler(
+    *,
+    actor,
+    case: Case,
+    organisation: Organisation,
+    task: str,
+    assignee: User | None = None,
+    due_at: dt.datetime | None = None,
+) -> CoHandler:
+    """Share the case with ``organisation``, which gets its own task, assignee and due date."""
+    case = _lock(case)
+    _require(actor, "cases.handle_case", case, _("只有办理单位的工作人员才能增加协办单位。"))
+    if not case.is_open:
+        raise ValidationError(_("已办结的事项不能再增加协办单位。"), code="not_open")
+    if not organisation.is_active:
+        raise ValidationError({"organisation": _("该组织已停用。")})
+    if case.cohandlers.filter(organisation=organisation).exists():
+        raise ValidationError({"organisation": _("该组织已是此事项的协办单位。")})
+    if assignee is not None and not _acting_member(assignee, organisation.pk):
+        raise ValidationError({"assignee": _("协办经办人必须是协办单位的工作人员。")})
+    if due_at is not None and due_at <= timezone.now():
+        raise ValidationError({"due_at": _("完成期限必须晚于现在。")})
+    cohandler = CoHandler(
+        case=case, organisation=organisation, task=task.strip(), assignee=assignee, due_at=due_at
+    )
+    cohandler.full_clean()
+    cohandler.save()
+    _record(
+        case,
+        TimelineEntry.Kind.COHANDLER,
+        actor=actor,
+        is_public=False,
+        body=cohandler.task,
+        data={
+            "organisation_id": organisation.pk,
+            "assignee_id": assignee.pk if assignee else None,
+            "due_at": due_at.isoformat() if due_at else None,
+        },
+    )
+    publish(_cohandler_event(case, cohandler), actor=actor)
+    if assignee is not None:
+        publish(
+            CaseAssigned(
+                case_id=case.pk,
+                reference=case.reference,
+                title=case.title,
+                assignee_id=assignee.pk,
+                resolve_due_at=_local(due_at),
+            ),
+            actor=actor,
+        )
+    return cohandler
+
+
+def _text(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("内容不能为空。")}, code="required")
+    return body
+
+
+@transaction.atomic
+def case_reply(*, actor, case: Case, body: str) -> TimelineEntry:
+    """A public reply: everyone who may see the case reads it, its followers are told."""
+    case = Case.objects.prefetch_related("cohandlers").get(pk=case.pk)
+    _require(actor, "cases.reply_case", case, _("只有办理单位和协办单位的工作人员才能答复。"))
+    entry = _record(case, TimelineEntry.Kind.REPLY, actor=actor, is_public=True, body=_text(body))
+    publish(
+        CaseReplied(case_id=case.pk, reference=case.reference, title=case.title, body=entry.body),
+        actor=actor,
+    )
+    return entry
+
+
+@transaction.atomic
+def case_note(*, actor, case: Case, body: str) -> TimelineEntry:
+    """An internal note, read only by the organisations on the case."""
+    case = Case.objects.prefetch_related("cohandlers").get(pk=case.pk)
+    _require(actor, "cases.note_case", case, _("只有办理单位和协办单位的工作人员才能写内部备注。"))
+    return _record(case, TimelineEntry.Kind.NOTE, actor=actor, is_public=False, body=_text(body))
+
+
+@transaction.atomic
+def case_set_due(
+    *, actor, case: Case, due_at: dt.datetime, reason: str, deadline: str = "resolve"
+) -> Case:
+    """Move a deadline (``"resolve"`` or ``"acknowledge"``), always with a reason; the
+    reminders follow the new deadline."""
+    case = _lock(case)
+    _require(actor, "cases.handle_case", case, _("只有办理单位的工作人员才能调整时限。"))
+    if deadline not in ("resolve", "acknowledge"):
+        raise ValidationError({"deadline": _("未知的时限类型。")})
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("调整时限必须说明理由。")}, code="reason_required")
+    if not case.is_open:
+        raise ValidationError(_("已办结的事项不能调整时限。"), code="not_open")
+    if due_at <= case.created_at:
+        raise ValidationError({"due_at": _("时限必须晚于事项提交时间。")})
+    field = "resolve_due_at" if deadline == "resolve" else "acknowledge_due_at"
+    previous = getattr(case, field)
+    setattr(case, field, due_at)
+    case.save(update_fields=[field, "updated_at"])
+    _record(
+        case,
+        TimelineEntry.Kind.DUE_CHANGED,
+        actor=actor,
+        is_public=True,
+        body=reason,
+        data={
+            "deadline": deadline,
+            "from": previous.isoformat() if previous else None,
+            "to": due_at.isoformat(),
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def case_follow(*, actor, case: Case) -> Follower:
+    case = Case.objects.prefetch_related("cohandlers").get(pk=case.pk)
+    _require(actor, "cases.follow_case", case, _("请先登录，且只能关注你能查看的事项。"))
+    follower, _created = Follower.objects.get_or_create(case=case, user=actor)
+    return follower
+
+
+@transaction.atomic
+def case_unfollow(*, actor, case: Case) -> None:
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("请先登录。"))
+    Follower.objects.filter(case=case, user=actor).delete()
+
+
+@transaction.atomic
+def case_attach(*, actor, case: Case, upload, is_public: bool = True) -> Attachment:
+    """Attach a photo or PDF (checked from its content, images cleaned of metadata).
+
+    The case row is locked while counting, so two uploads at once cannot both take the
+    fifth place.
+    """
+    case = _lock(case)
+    _require(actor, "cases.attach_case", case, _("你不能为此事项上传附件。"))
+    if case.attachments.count() >= attachments.MAX_PER_CASE:
+        raise ValidationError(
+            _("每个事项最多 %(count)d 个附件。"),
+            code="too_many",
+            params={"count": attachments.MAX_PER_CASE},
+        )
+    checked = attachments.check(upload)
+    name = attachments.store(reference=case.reference, checked=checked)
+    attachment = Attachment(
+        case=case,
+        file=name,
+        content_type=checked.content_type,
+        size=len(checked.content),
+        original_name=(getattr(upload, "name", "") or "").rsplit("/", 1)[-1][:200],
+        uploaded_by=_user(actor),
+        is_public=is_public and case.is_public,
+    )
+    attachment.full_clean()
+    attachment.save()
+    _record(
+        case,
+        TimelineEntry.Kind.ATTACHMENT,
+        actor=actor,
+        is_public=attachment.is_public,
+        data={
+            "attachment_id": attachment.pk,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "name": attachment.original_name,
+        },
+    )
+    return attachment
