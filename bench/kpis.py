@@ -829,7 +829,7 @@ def report(args, big, small, rollups, backfill, queries, reads, results, skipped
         f"wall, {history_jobs(big)}"
     )
 
-    print("\n(a) rollup of one new day (kpis_mark_dirty + kpis_rollup, 6 metrics)")
+    print("\n(a) rollup of one new day (kpis_mark_dirty + kpis_rollup, every registered metric)")
     print(
         f"  {'data set':<8} {'history':>12} {'day rows':>9} {'seconds':>8} {'µs/row':>7} "
         f"{'queries':>7} {'measurements':>12} {'RSS +MB':>8} {'maxrss MB':>9}"
