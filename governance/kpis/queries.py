@@ -25,7 +25,7 @@ from governance.kpis.models import (
     Visibility,
     period_end,
 )
-from governance.kpis.registry import Combine, Scope
+from governance.kpis.registry import Scope
 from governance.stakeholders.models import Membership
 
 # The furthest a range of periods may reach back or forward, and its length.
@@ -115,21 +115,6 @@ class PeriodValue:
     inherited: bool = False
 
 
-def _combine(metric: registry.Metric, rows: list[tuple[float, float, dict | None]]):
-    """A period's value from its days' ``(value, weight, histogram)``, as ``measure`` does."""
-    if not rows:
-        return None
-    if metric.combine == Combine.SUM:
-        return float(sum(value for value, _weight, _histogram in rows))
-    if metric.combine == Combine.WEIGHTED_MEAN:
-        weight = sum(weight for _value, weight, _histogram in rows)
-        if not weight:
-            return None
-        return sum(value * weight for value, weight, _histogram in rows) / weight
-    histogram = registry.histogram_merge(histogram for _v, _w, histogram in rows)
-    return registry.histogram_quantile(histogram, metric.quantile)
-
-
 def _metric_values(indicators, kind, periods, scope: Scope) -> dict[int, dict[dt.date, float]]:
     """Each period's value of computed indicators: one query over the range for all of them."""
     metrics = {}
@@ -154,7 +139,7 @@ def _metric_values(indicators, kind, periods, scope: Scope) -> dict[int, dict[dt
         by_metric[code][period_start(kind, day)].append((value, weight, histogram))
     return {
         pk: {
-            start: _combine(metric, by_metric[metric.code].get(start, []))
+            start: registry.combine(metric, by_metric[metric.code].get(start, []))
             for start, _end in periods
         }
         for pk, metric in metrics.items()
@@ -353,7 +338,7 @@ def indicator_breakdown(
         )
         for key, value, weight, histogram in rows:
             cells[key].append((value, weight, histogram))
-        values = {key: _combine(metric, cell) for key, cell in cells.items()}
+        values = {key: registry.combine(metric, cell) for key, cell in cells.items()}
     else:
         figures = ReportedFigure.objects.shown(today).filter(
             indicator=indicator, period=kind, period_start=start, **{f"{column}__isnull": False}
@@ -379,3 +364,70 @@ def indicator_breakdown(
         key=lambda row: (row.value is None, sign * (row.value or 0), str(row.place.name_zh))
     )
     return result
+
+
+# Pages' selections -----------------------------------------------------------------------------
+
+
+def station_indicators(user, station) -> QuerySet[Indicator]:
+    """Active indicators ``user`` may see that say something about one station: computed ones
+    cut by station, reported ones with a figure or a target of that station."""
+    by_station = [
+        metric.code
+        for metric in registry.all_metrics()
+        if registry.Dimension.STATION in metric.dimensions
+    ]
+    station_figures = ReportedFigure.objects.filter(indicator=OuterRef("pk"), station=station)
+    station_targets = Target.objects.filter(indicator=OuterRef("pk"), station=station)
+    return (
+        indicators_visible_to(user)
+        .filter(is_active=True)
+        .filter(
+            Q(kind=Indicator.Kind.METRIC, metric__in=by_station)
+            | Q(kind=Indicator.Kind.REPORTED) & (Exists(station_figures) | Exists(station_targets))
+        )
+        .order_by("name_zh", "pk")
+    )
+
+
+def organisations_with_kpis(user) -> list:
+    """The active organisations ``user`` sits in (every one for a superuser) that own an active
+    indicator."""
+    from governance.stakeholders.models import Organisation
+    from governance.stakeholders.rules import memberships_of
+
+    organisations = Organisation.objects.filter(is_active=True, kpi_indicators__is_active=True)
+    if not (user.is_superuser and user.is_active):
+        organisations = organisations.filter(pk__in=list(memberships_of(user)))
+    return list(organisations.distinct().order_by("name_zh"))
+
+
+def organisation_indicators(organisation) -> QuerySet[Indicator]:
+    """Everything an organisation owns or shares, whatever the visibility."""
+    return (
+        Indicator.objects.filter(owners=organisation, is_active=True)
+        .prefetch_related("owners")
+        .order_by("name_zh", "pk")
+    )
+
+
+def organisation_figures(organisation) -> QuerySet[ReportedFigure]:
+    """Figures of the indicators an organisation owns, newest first, joined for its page."""
+    return (
+        ReportedFigure.objects.filter(indicator__owners=organisation)
+        .select_related(
+            "indicator", "reported_by", "entered_by", "reviewed_by", "station", "service"
+        )
+        .prefetch_related("indicator__owners")
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def figures_to_review(user, organisation) -> list[ReportedFigure]:
+    """Pending figures ``user`` may approve in this organisation's name (two queries)."""
+    from governance.kpis.rules import reviewing_owner_ids
+
+    pending = organisation_figures(organisation).filter(status=ReportedFigure.Status.PENDING)
+    if user.is_superuser and user.is_active:
+        return list(pending)
+    return [figure for figure in pending if organisation.pk in reviewing_owner_ids(user, figure)]

@@ -201,6 +201,27 @@ def histogram_quantile(histogram: Mapping[Any, int], quantile: float) -> float |
     return float(counts[-1][0])  # pragma: no cover  (rank <= total)
 
 
+def combine(metric: Metric, rows: Iterable[tuple[float, float, Mapping | None]]) -> float | None:
+    """One value from stored ``(value, weight, histogram)`` rows, as the metric combines them.
+
+    SUM adds the values (no row is a zero, not a missing day); WEIGHTED_MEAN weighs each value
+    by its weight; DISTRIBUTION merges the histograms and reads the quantile from the merged
+    one. ``None`` when there is nothing to combine.
+    """
+    rows = list(rows)
+    if not rows:
+        return None
+    if metric.combine == Combine.SUM:
+        return float(sum(value for value, _weight, _histogram in rows))
+    if metric.combine == Combine.WEIGHTED_MEAN:
+        weight = sum(weight for _value, weight, _histogram in rows)
+        if not weight:
+            return None
+        return sum(value * weight for value, weight, _histogram in rows) / weight
+    histogram = histogram_merge(histogram for _value, _weight, histogram in rows)
+    return histogram_quantile(histogram, metric.quantile)
+
+
 # Rolling cells up into scopes ------------------------------------------------------------------
 
 

@@ -72,6 +72,31 @@ def is_reporting_owner(user, indicator=None) -> bool:
     return indicator.kind == Indicator.Kind.REPORTED and bool(acting_owner_ids(user, indicator))
 
 
+def acts_for(user, organisation_id: int, roles=ACTING_ROLES) -> bool:
+    """Whether ``user`` may act in the name of this organisation itself with one of ``roles``:
+    a seat in a co-owner carries the KPI permissions, never another owner's name."""
+    if is_superuser(user):
+        return True
+    seat = memberships_of(user).get(organisation_id)
+    return seat is not None and seat.role in roles
+
+
+def owner_actions(user, indicator) -> list[dict]:
+    """For each owner ``user`` sits in: may they set targets, report figures in its name?"""
+    from governance.kpis.models import Indicator
+
+    reported = indicator.kind == Indicator.Kind.REPORTED
+    actions = []
+    for owner in indicator.owners.all():
+        may_set_target = acts_for(user, owner.pk, {Membership.Role.ADMIN})
+        may_report = reported and acts_for(user, owner.pk)
+        if (may_set_target or may_report) and owner.pk in memberships_of(user):
+            actions.append(
+                {"owner": owner, "may_set_target": may_set_target, "may_report": may_report}
+            )
+    return actions
+
+
 def reviewing_owner_ids(user, figure) -> set[int]:
     """The owners ``user`` may approve ``figure`` for (empty: may not)."""
     admin_of = acting_owner_ids(user, figure.indicator, roles={Membership.Role.ADMIN})

@@ -30,11 +30,11 @@ from governance.kpis.models import (
     ScopedModel,
     Target,
 )
-from governance.kpis.registry import Combine, Metric, Scope
-from governance.kpis.rules import owner_ids, reviewing_owner_ids
+from governance.kpis.registry import Metric, Scope
+from governance.kpis.rules import acts_for, owner_ids, reviewing_owner_ids
 from governance.notifications.services import publish
 from governance.stakeholders.models import Membership, Organisation
-from governance.stakeholders.rules import ACTING_ROLES, memberships_of
+from governance.stakeholders.rules import ACTING_ROLES
 
 BACKFILL_MAX_YEARS = 3
 # Days computed per query in a backfill: one query per metric per chunk.
@@ -170,20 +170,12 @@ def measure(
     if isinstance(metric, str):
         metric = registry.get(metric)
     scope = scope or Scope()
-    rows = Measurement.objects.filter(
-        metric=metric.code, day__range=(start, end), **scope.columns()
-    ).order_by()
-    if metric.combine == Combine.SUM:
-        values = list(rows.values_list("value", flat=True))
-        return float(sum(values)) if values else None
-    if metric.combine == Combine.WEIGHTED_MEAN:
-        pairs = list(rows.values_list("value", "weight"))
-        weight = sum(weight for _value, weight in pairs)
-        if not weight:
-            return None
-        return sum(value * weight for value, weight in pairs) / weight
-    histogram = registry.histogram_merge(rows.values_list("histogram", flat=True))
-    return registry.histogram_quantile(histogram, metric.quantile)
+    rows = (
+        Measurement.objects.filter(metric=metric.code, day__range=(start, end), **scope.columns())
+        .order_by()
+        .values_list("value", "weight", "histogram")
+    )
+    return registry.combine(metric, rows)
 
 
 # Targets and reported figures ------------------------------------------------------------------
@@ -205,10 +197,7 @@ def _act_for(actor, organisation: Organisation, indicator: Indicator, roles) -> 
             _("%(organisation)s 不是“%(indicator)s”的共有方。")
             % {"organisation": organisation.name, "indicator": indicator.name}
         )
-    if actor.is_superuser:
-        return
-    seat = memberships_of(actor).get(organisation.pk)
-    if seat is None or seat.role not in roles:
+    if not acts_for(actor, organisation.pk, roles):
         raise PermissionDenied(
             _("您没有代表 %(organisation)s 办理此事的权限。") % {"organisation": organisation.name}
         )
@@ -288,6 +277,23 @@ def target_set(
     return target
 
 
+def _figure_fields(figure: ReportedFigure) -> dict:
+    """What both figure events say about the figure and its indicator."""
+    indicator = figure.indicator
+    return {
+        "figure_id": figure.pk,
+        "indicator_id": indicator.pk,
+        "code": indicator.code,
+        "name_zh": indicator.name_zh,
+        "name_en": indicator.name_en,
+        "reported_by_id": figure.reported_by_id,
+        "period": figure.period,
+        "period_start": figure.period_start,
+        "value": figure.value,
+        "unit": indicator.unit,
+    }
+
+
 @transaction.atomic
 def reported_figure_submit(
     *,
@@ -348,18 +354,9 @@ def reported_figure_submit(
         raise ValidationError(_("同一周期的数据刚刚被他人填报，请刷新后再试。")) from None
     publish(
         FigureSubmitted(
-            figure_id=figure.pk,
-            indicator_id=indicator.pk,
-            code=indicator.code,
-            name_zh=indicator.name_zh,
-            name_en=indicator.name_en,
-            reported_by_id=organisation.pk,
+            **_figure_fields(figure),
             reporter_zh=organisation.name_zh,
             reporter_en=organisation.name_en,
-            period=period,
-            period_start=period_start,
-            value=value,
-            unit=indicator.unit,
         ),
         actor=actor,
     )
@@ -404,19 +401,10 @@ def reported_figure_review(
     figure.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"])
     publish(
         FigureReviewed(
-            figure_id=figure.pk,
-            indicator_id=indicator.pk,
-            code=indicator.code,
-            name_zh=indicator.name_zh,
-            name_en=indicator.name_en,
-            reported_by_id=figure.reported_by_id,
+            **_figure_fields(figure),
             entered_by_id=figure.entered_by_id,
             reviewer_zh=organisation.name_zh,
             reviewer_en=organisation.name_en,
-            period=figure.period,
-            period_start=figure.period_start,
-            value=figure.value,
-            unit=indicator.unit,
             approved=approve,
             note=note,
         ),

@@ -18,21 +18,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from governance.kpis import queries, registry, services
+from governance.kpis import queries, services
 from governance.kpis.forms import DetailQuery, FigureForm, ReviewForm, TargetForm
-from governance.kpis.models import Indicator, Period, ReportedFigure, Target
-from governance.kpis.registry import Dimension, Scope
-from governance.kpis.rules import reviewing_owner_ids
+from governance.kpis.models import Indicator, Period, ReportedFigure
+from governance.kpis.registry import Scope
+from governance.kpis.rules import acts_for, owner_actions
 from governance.kpis.templatetags.kpis import period_label, unit_label
 from governance.stakeholders.models import Membership, Organisation
-from governance.stakeholders.rules import ACTING_ROLES, memberships_of
+from governance.stakeholders.rules import ACTING_ROLES
 from governance.stations.models import Station
 
 # Months of history in a download, up to the current month.
@@ -167,7 +166,6 @@ def _card_views(cards, prefix: str = "spark") -> list[CardView]:
                 "labels": [row.start.isoformat() for row in card.history],
                 "values": [row.value for row in card.history],
                 "green": [row.target.green if row.target else None for row in card.history],
-                "higher": card.indicator.is_higher_better,
             },
             spark_id=f"{prefix}-{card.indicator.code}",
         )
@@ -224,19 +222,6 @@ def indicator_detail(request, code: str):
         if by
         else []
     )
-    # The owners the visitor acts for here, and what each seat allows (a viewer does neither).
-    seats = memberships_of(request.user)
-    reported = indicator.kind == Indicator.Kind.REPORTED
-    acting = [
-        {
-            "owner": owner,
-            "may_set_target": seats[owner.pk].role == Membership.Role.ADMIN,
-            "may_report": reported and seats[owner.pk].role in ACTING_ROLES,
-        }
-        for owner in indicator.owners.all()
-        if owner.pk in seats
-    ]
-    acting = [seat for seat in acting if seat["may_set_target"] or seat["may_report"]]
     return render(
         request,
         "kpis/indicator_detail.html",
@@ -248,12 +233,12 @@ def indicator_detail(request, code: str):
             "values": values,
             "today": today,
             "focus": focus,
-            "focus_end": Target(period=kind, period_start=focus).period_end,
             "by": by,
             "dimensions": query.dimensions,
             "breakdown": breakdown,
             "chart": _chart_data(values, today, kind, queries.indicator_unit(indicator)),
-            "acting_owners": acting,
+            # What the visitor may do in each owner's name (a viewer does neither).
+            "acting_owners": owner_actions(request.user, indicator),
         },
     )
 
@@ -264,29 +249,11 @@ def _chart_data(values, today, kind: str, unit: str) -> dict:
         "labels": [period_label(row.start, kind) for row in values],
         "names": {"actual": _("实际值"), "green": _("绿灯阈值"), "amber": _("黄灯阈值")},
         "unit": unit_label(unit),
-        "zero": True,
         "values": [row.value for row in values],
         "green": [row.target.green if row.target else None for row in values],
         "amber": [row.target.amber if row.target else None for row in values],
         "partial": [row.end >= today for row in values],
     }
-
-
-def _station_indicators(user, station: Station):
-    """Indicators the user may see that can say something about one station."""
-    by_station = [
-        metric.code for metric in registry.all_metrics() if Dimension.STATION in metric.dimensions
-    ]
-    station_figures = ReportedFigure.objects.filter(indicator=OuterRef("pk"), station=station)
-    station_targets = Target.objects.filter(indicator=OuterRef("pk"), station=station)
-    return (
-        queries.indicators_visible_to(user)
-        .filter(
-            Q(kind=Indicator.Kind.METRIC, metric__in=by_station)
-            | Q(kind=Indicator.Kind.REPORTED) & (Exists(station_figures) | Exists(station_targets))
-        )
-        .order_by("name_zh", "pk")
-    )
 
 
 @require_safe
@@ -295,7 +262,7 @@ def station_scorecard(request, slug: str):
     station = get_object_or_404(Station.objects.filter(is_active=True), slug=slug)
     today = queries.local_today()
     cards = queries.indicator_cards(
-        _station_indicators(request.user, station),
+        queries.station_indicators(request.user, station),
         today=today,
         scope=Scope(station_id=station.pk),
         inherit_targets=True,
@@ -316,14 +283,10 @@ def station_scorecard(request, slug: str):
 @require_safe
 def mine(request):
     """The signed-in member's organisations with KPIs: straight to it when there is one."""
-    seats = memberships_of(request.user)
-    organisations = Organisation.objects.filter(is_active=True).order_by("name_zh")
-    if not request.user.is_superuser:
-        organisations = organisations.filter(pk__in=list(seats))
-    organisations = list(organisations.filter(kpi_indicators__is_active=True).distinct())
+    organisations = queries.organisations_with_kpis(request.user)
     if len(organisations) == 1:
         return redirect("kpis:organisation", slug=organisations[0].slug)
-    if not organisations and not seats and not request.user.is_superuser:
+    if not organisations and not request.user.has_perm("kpis.view_organisation_kpis"):
         raise PermissionDenied
     return render(request, "kpis/mine.html", {"organisations": organisations})
 
@@ -341,28 +304,7 @@ def organisation_kpis(request, slug: str):
     """What an organisation owns or shares, public or not, and the figures waiting for it."""
     organisation = _organisation(request, slug)
     today = queries.local_today()
-    indicators = (
-        Indicator.objects.filter(owners=organisation, is_active=True)
-        .prefetch_related("owners")
-        .order_by("name_zh", "pk")
-    )
-    cards = queries.indicator_cards(indicators, today=today)
-    figures = (
-        ReportedFigure.objects.filter(indicator__owners=organisation)
-        .select_related(
-            "indicator", "reported_by", "entered_by", "reviewed_by", "station", "service"
-        )
-        .prefetch_related("indicator__owners")
-        .order_by("-updated_at", "-pk")
-    )
-    # Figures this member may approve for this organisation.
-    waiting = [
-        figure
-        for figure in figures.filter(status=ReportedFigure.Status.PENDING)
-        if request.user.is_superuser or organisation.pk in reviewing_owner_ids(request.user, figure)
-    ]
-    seat = memberships_of(request.user).get(organisation.pk)
-    role = seat.role if seat else None
+    cards = queries.indicator_cards(queries.organisation_indicators(organisation), today=today)
     return render(
         request,
         "kpis/organisation.html",
@@ -371,11 +313,12 @@ def organisation_kpis(request, slug: str):
             "cards": _card_views(cards),
             "focus": queries.last_complete(Period.MONTH, today),
             "today": today,
-            "waiting": waiting,
-            "recent": figures.filter(reported_by=organisation)[:20],
-            "review_form": ReviewForm(),
-            "may_set_targets": request.user.is_superuser or role == Membership.Role.ADMIN,
-            "may_report": request.user.is_superuser or role in ACTING_ROLES,
+            "waiting": queries.figures_to_review(request.user, organisation),
+            "recent": queries.organisation_figures(organisation).filter(reported_by=organisation)[
+                :20
+            ],
+            "may_set_targets": acts_for(request.user, organisation.pk, {Membership.Role.ADMIN}),
+            "may_report": acts_for(request.user, organisation.pk),
         },
     )
 
@@ -388,13 +331,20 @@ def _owned_indicator(organisation: Organisation, code: str) -> Indicator:
 
 
 def _require_seat(request, organisation: Organisation, roles) -> None:
-    """Refuse unless the user acts for ``organisation`` itself with one of ``roles``: a seat in a
-    co-owner allows the permission, but not acting in this organisation's name."""
-    if request.user.is_superuser:
-        return
-    seat = memberships_of(request.user).get(organisation.pk)
-    if seat is None or seat.role not in roles:
+    if not acts_for(request.user, organisation.pk, roles):
         raise PermissionDenied
+
+
+def _submitted(request, form, action) -> bool:
+    """Run ``action(cleaned_data)`` for a valid POST; a service's refusal becomes form errors."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        action(form.cleaned_data)
+    except ValidationError as error:
+        form.add_service_error(error)
+        return False
+    return True
 
 
 @login_required
@@ -412,24 +362,22 @@ def target_edit(request, slug: str, code: str):
         indicator=indicator,
         initial={"period": Period.MONTH, "period_start": today.replace(day=1)},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.target_set(
-                actor=request.user,
-                organisation=organisation,
-                indicator=indicator,
-                period=data["period"],
-                period_start=data["period_start"],
-                scope=data["scope"],
-                green=data["green"],
-                amber=data["amber"],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, _("目标已保存，其他共有方会收到通知。"))
-            return redirect("kpis:indicator", code=indicator.code)
+
+    def set_target(data):
+        services.target_set(
+            actor=request.user,
+            organisation=organisation,
+            indicator=indicator,
+            period=data["period"],
+            period_start=data["period_start"],
+            scope=data["scope"],
+            green=data["green"],
+            amber=data["amber"],
+        )
+
+    if _submitted(request, form, set_target):
+        messages.success(request, _("目标已保存，其他共有方会收到通知。"))
+        return redirect("kpis:indicator", code=indicator.code)
     return render(
         request,
         "kpis/target_form.html",
@@ -458,24 +406,22 @@ def figure_report(request, slug: str, code: str):
             "period_start": queries.last_complete(Period.MONTH, today),
         },
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.reported_figure_submit(
-                actor=request.user,
-                organisation=organisation,
-                indicator=indicator,
-                period=data["period"],
-                period_start=data["period_start"],
-                scope=data["scope"],
-                value=data["value"],
-                today=today,
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, _("数据已提交，待另一共有方审核后公布。"))
-            return redirect("kpis:organisation", slug=organisation.slug)
+
+    def report(data):
+        services.reported_figure_submit(
+            actor=request.user,
+            organisation=organisation,
+            indicator=indicator,
+            period=data["period"],
+            period_start=data["period_start"],
+            scope=data["scope"],
+            value=data["value"],
+            today=today,
+        )
+
+    if _submitted(request, form, report):
+        messages.success(request, _("数据已提交，待另一共有方审核后公布。"))
+        return redirect("kpis:organisation", slug=organisation.slug)
     return render(
         request,
         "kpis/figure_form.html",

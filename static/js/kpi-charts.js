@@ -69,7 +69,7 @@
         responsive: true, maintainAspectRatio: false,
         interaction: { mode: "index", intersect: false },
         plugins: { legend: { position: "bottom" } },
-        scales: { y: { beginAtZero: data.zero, title: { display: !!data.unit, text: data.unit } } }
+        scales: { y: { beginAtZero: true, title: { display: !!data.unit, text: data.unit } } }
       }
     });
   });
