@@ -230,6 +230,19 @@ NOTIFICATIONS_STALE_SECONDS = env.int("NOTIFICATIONS_STALE_SECONDS", default=300
 # Django's SMTP backend waits forever by default; a hung mail server must fail a send, not eat
 # the task's whole time limit again on every retry.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# Cases ---------------------------------------------------------------------------------------
+# Reference numbers read CASES_REFERENCE_PREFIX-YYYY-NNNNNN.
+CASES_REFERENCE_PREFIX = env.str("CASES_REFERENCE_PREFIX", default="CH")
+# Members (admin or staff) of this organisation empty the triage queue.
+CASES_TRIAGE_ORGANISATION = env.str("CASES_TRIAGE_ORGANISATION", default="triage")
+# A reporter may reopen a resolved case within this many days.
+CASES_REOPEN_DAYS = env.int("CASES_REOPEN_DAYS", default=7)
+# A year the working-day calendar does not know yet: "weekdays" counts Monday to Friday and
+# marks the due dates estimated; "error" refuses to compute them.
+CASES_SLA_UNKNOWN_YEAR = env.str("CASES_SLA_UNKNOWN_YEAR", default="weekdays")
+if CASES_SLA_UNKNOWN_YEAR not in {"weekdays", "error"}:
+    raise ImproperlyConfigured("CASES_SLA_UNKNOWN_YEAR must be 'weekdays' or 'error'.")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gongzhi 共治 <noreply@gongzhi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
