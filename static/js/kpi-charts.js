@@ -20,7 +20,9 @@
   function threshold(label, data, colour) {
     return {
       label: label, data: data, borderColor: colour, borderDash: [6, 4], borderWidth: 1.5,
-      pointRadius: 0, stepped: "middle", fill: false, spanGaps: false
+      // A dash at every period, so a target set for one period alone still shows.
+      pointStyle: "line", pointRadius: 8, pointBorderWidth: 2,
+      stepped: "middle", fill: false, spanGaps: false
     };
   }
 
@@ -33,7 +35,7 @@
         labels: data.labels,
         datasets: [
           { data: data.values, borderColor: BRAND, borderWidth: 2, pointRadius: 0, tension: 0.3, spanGaps: true },
-          threshold("", data.green, GREEN)
+          Object.assign(threshold("", data.green, GREEN), { pointRadius: 0 })
         ]
       },
       options: {
