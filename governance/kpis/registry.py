@@ -175,11 +175,20 @@ def day_range(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def histogram_merge(histograms: Iterable[Mapping[Any, int] | None]) -> Counter:
+    """The sum of histograms, with whole-number bins.
+
+    Stored histograms come back from JSON with string bins: adding them as they are and
+    converting the hundred-odd merged bins once is twice as fast as converting every bin of
+    every day (a year of daily histograms is read on each KPI page).
+    """
     merged: Counter = Counter()
     for histogram in histograms:
-        for bin_, count in (histogram or {}).items():
-            merged[int(bin_)] += count
-    return merged
+        if histogram:
+            merged.update(histogram)
+    result: Counter = Counter()
+    for bin_, count in merged.items():
+        result[int(bin_)] += count
+    return result
 
 
 def histogram_quantile(histogram: Mapping[Any, int], quantile: float) -> float | None:

@@ -140,3 +140,10 @@ def test_histogram_quantile_is_nearest_rank():
     assert registry.histogram_quantile(histogram, 0.9) == 240
     assert registry.histogram_quantile({}, 0.5) is None
     assert registry.histogram_merge([{"1": 1}, None, {"1": 2, "4": 1}]) == {1: 3, 4: 1}
+
+
+def test_histograms_merge_whether_their_bins_come_from_json_or_python():
+    # Fresh rows carry int bins, stored ones string bins: the same bin adds up either way.
+    merged = registry.histogram_merge([{3: 2, "3": 1}, {"12": 4}, {12: 1, 40: 1}, {}])
+    assert merged == {3: 3, 12: 5, 40: 1}
+    assert all(isinstance(bin_, int) for bin_ in merged)
