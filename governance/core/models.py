@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,29 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class AppendOnlyModel(models.Model):
+    """A log whose rows are written once and then only read: history that can be trusted.
+
+    ``save`` refuses to update a stored row and ``delete`` refuses outright, so no code path of
+    the application rewrites the past; on PostgreSQL each concrete table also has a trigger
+    that refuses both. Subclasses name the refusals for their own readers.
+    """
+
+    update_refused_message = _("这条记录只能追加，不能修改。")
+    delete_refused_message = _("这条记录只能追加，不能删除。")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(self.update_refused_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(self.delete_refused_message)
 
 
 class Localized:

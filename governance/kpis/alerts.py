@@ -33,22 +33,18 @@ from governance.kpis.models import (
 from governance.kpis.registry import Combine
 from governance.notifications.registry import Audience, EventType, register
 from governance.notifications.services import publish
-from governance.stakeholders.models import Membership, User
+from governance.stakeholders.models import Organisation
+from governance.stakeholders.queries import acting_members
 
 # Days after a period's end during which it is still checked.
 GRACE_DAYS = 7
 # The longest period (a leap year), plus the grace: targets starting earlier are long over.
 LOOKBACK = dt.timedelta(days=366 + GRACE_DAYS)
-ACTING_ROLES = (Membership.Role.ADMIN, Membership.Role.STAFF)
 
 
 def kpi_owners_acting(event: KpiTurnedRed):
     """Admins and staff of the indicator's active owner organisations (viewers only read)."""
-    return User.objects.filter(
-        memberships__organisation__kpi_indicators=event.indicator_id,
-        memberships__organisation__is_active=True,
-        memberships__role__in=ACTING_ROLES,
-    ).distinct()
+    return acting_members(Organisation.objects.filter(kpi_indicators=event.indicator_id))
 
 
 def kpi_url(event: KpiTurnedRed) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.kpis.events import FigureReviewed, FigureSubmitted, TargetSet
 from governance.notifications.registry import Audience, EventType, register
 from governance.stakeholders.models import Membership, Organisation, User
+from governance.stakeholders.queries import acting_members
 from governance.stakeholders.rules import ACTING_ROLES
 
 
@@ -18,9 +19,7 @@ def _members_of_owners(indicator_id: int, *, roles, exclude: int | None):
     owners = Organisation.objects.filter(kpi_indicators=indicator_id, is_active=True)
     if exclude is not None:
         owners = owners.exclude(pk=exclude)
-    return User.objects.filter(
-        memberships__organisation__in=owners, memberships__role__in=roles
-    ).distinct()
+    return acting_members(owners, roles=roles)
 
 
 def other_owners_acting(event: TargetSet):

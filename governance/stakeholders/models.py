@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -11,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from governance.core.models import Localized, TimeStampedModel
+from governance.core.models import AppendOnlyModel, Localized, TimeStampedModel
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
@@ -157,7 +156,7 @@ class Membership(TimeStampedModel):
         return f"{self.user} · {self.organisation} · {self.get_role_display()}"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """An append-only record of security-relevant actions: who, what, when, from where.
 
     Rows are never updated or deleted by the application (``save`` refuses an update,
@@ -194,6 +193,9 @@ class AuditEvent(models.Model):
     path = models.CharField(_("路径"), max_length=300, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
 
+    update_refused_message = _("审计日志只能追加，不能修改。")
+    delete_refused_message = _("审计日志只能追加，不能删除。")
+
     class Meta:
         verbose_name = _("审计日志")
         verbose_name_plural = pgettext_lazy("plural", "审计日志")
@@ -205,11 +207,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_action_display()} {self.identifier}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("审计日志只能追加，不能修改。"))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("审计日志只能追加，不能删除。"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
 
-from governance.stakeholders.models import Membership, Organisation
-from governance.stakeholders.rules import organisation_ids
+from django.db.models import Exists, OuterRef, QuerySet
+
+from governance.stakeholders.models import Membership, Organisation, User
+from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
 
 
 def organisations_visible_to(user) -> QuerySet[Organisation]:
@@ -29,3 +31,20 @@ def organisations_administered_by(user) -> QuerySet[Organisation]:
     if getattr(user, "is_superuser", False):
         return qs
     return qs.filter(pk__in=organisation_ids(user, roles={Membership.Role.ADMIN}))
+
+
+def acting_members(organisations: Iterable[int] | QuerySet, roles=ACTING_ROLES) -> QuerySet[User]:
+    """Active users with a seat of one of ``roles`` in one of the active organisations: the
+    people an organisation's notifications go to.
+
+    ``organisations`` may be ids or a queryset of organisations, which stays a subquery.
+    The seat test is an ``EXISTS``, so a user with several seats is one row without
+    ``DISTINCT`` and the result can be filtered further.
+    """
+    seats = Membership.objects.filter(
+        user=OuterRef("pk"),
+        organisation__in=organisations,
+        organisation__is_active=True,
+        role__in=roles,
+    )
+    return User.objects.filter(Exists(seats), is_active=True)
