@@ -25,6 +25,20 @@ class CaseOpened:
 
 
 @dataclass(frozen=True)
+class CaseRouted:
+    """A case was handed to another responsible organisation (out of the triage queue, or
+    passed on): news for the organisation that receives it, not a new case."""
+
+    case_id: int
+    reference: str
+    title: str
+    responsible_id: int
+    previous_responsible_id: int | None
+    priority: str
+    acknowledge_due_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class CaseAssigned:
     """Someone was made the case's assignee (or a co-handler's assignee)."""
 
@@ -82,6 +96,8 @@ class CaseDueSoon:
     due_at: dt.datetime
     assignee_id: int | None
     responsible_id: int | None
+    # While the case waits in the triage queue, the triage desk is who handles it.
+    triage_organisation_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ Days are Asia/Shanghai days.
 - ``cases.backlog``: open cases at the end of each day, a period's value being the mean of its
   days (WEIGHTED_MEAN, one unit of weight per day). Every day has a row for the platform and for
   every scope that has ever had a case, zero included, so a scope's mean counts its quiet days.
-  A case counts as open from its opening until it last left the backlog (resolved, rejected,
-  marked a duplicate); a reopened case counts as open again from its opening, which past days
-  see at their next recomputation.
+  A case is open at the end of a day when one of its open spells (``OpenSpell``: from opening,
+  or from a reopening, to the resolution, rejection or duplicate mark that ended it) covers
+  that moment; reopening starts a new spell and leaves the days before it as they were.
 - ``cases.reopen_rate``: the percentage of cases first resolved on a day that were reopened
   since (WEIGHTED_MEAN); reopening marks that day dirty so the rollup recomputes it.
 """
@@ -24,14 +24,16 @@ Days are Asia/Shanghai days.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.db import models
 from django.db.models import (
     Count,
+    Exists,
     F,
     FloatField,
     IntegerField,
+    OuterRef,
     Q,
     Sum,
     Value,
@@ -40,7 +42,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Floor, Least, TruncDate
 from django.utils.translation import gettext_lazy as _
 
-from governance.cases.models import Case
+from governance.cases.models import Case, OpenSpell
 from governance.kpis.registry import (
     TZ,
     Combine,
@@ -50,11 +52,13 @@ from governance.kpis.registry import (
     Scope,
     day_range,
     day_start,
+    local_day,
     register,
     roll_up,
 )
 from governance.stakeholders.models import Organisation
 from governance.stations.metrics import between
+from governance.stations.models import Service, Station
 
 DIMENSIONS = frozenset(
     {Dimension.STATION, Dimension.SERVICE, Dimension.DEPARTMENT, Dimension.PARTNER}
@@ -62,18 +66,20 @@ DIMENSIONS = frozenset(
 RESOLUTION_CAP_HOURS = 720
 
 
-def _organisation_of_kind(kind: str):
+def _organisation_of_kind(kind: str, prefix: str = ""):
     return models.Case(
-        When(responsible__kind=kind, then=F("responsible_id")),
+        When(**{f"{prefix}responsible__kind": kind, "then": F(f"{prefix}responsible_id")}),
         default=Value(None),
         output_field=IntegerField(),
     )
 
 
-def cell_columns() -> dict:
+def cell_columns(prefix: str = "") -> dict:
+    """The department and partner columns of a case's cell (``prefix`` reaches the case from
+    a related row, e.g. ``"case__"``)."""
     return {
-        "department": _organisation_of_kind(Organisation.Kind.DEPARTMENT),
-        "partner": _organisation_of_kind(Organisation.Kind.PARTNER),
+        "department": _organisation_of_kind(Organisation.Kind.DEPARTMENT, prefix),
+        "partner": _organisation_of_kind(Organisation.Kind.PARTNER, prefix),
     }
 
 
@@ -148,36 +154,73 @@ def _scopes_of(row: dict) -> list[Scope]:
     return scopes
 
 
+def _known_scopes() -> set[Scope]:
+    """Every scope that has ever had a case, in one query that grows with the stations,
+    services and organisations (an index probe each), not with the cases."""
+    had_a_case = {
+        Dimension.STATION: Station.objects.filter(
+            Exists(Case.objects.filter(station=OuterRef("pk")))
+        ),
+        Dimension.SERVICE: Service.objects.filter(
+            Exists(Case.objects.filter(service=OuterRef("pk")))
+        ),
+    }
+    for dimension, kind in (
+        (Dimension.DEPARTMENT, Organisation.Kind.DEPARTMENT),
+        (Dimension.PARTNER, Organisation.Kind.PARTNER),
+    ):
+        had_a_case[dimension] = Organisation.objects.filter(
+            Exists(Case.objects.filter(responsible=OuterRef("pk"))), kind=kind
+        )
+    queries = [
+        places.order_by().annotate(dimension=Value(str(dimension))).values_list("dimension", "pk")
+        for dimension, places in had_a_case.items()
+    ]
+    rows = queries[0].union(*queries[1:], all=True)
+    return {Scope()} | {Scope.of(dimension, key) for dimension, key in rows}
+
+
 def backlog(start: dt.date, end: dt.date) -> list[Row]:
-    """Two queries: every scope that has had a case, and the cases open during the range."""
-    values = ("created_at", "left_backlog_at", "station", "service")
-    known: set[Scope] = {Scope()}
-    for row in Case.objects.order_by().values("station", "service", **cell_columns()).distinct():
-        known.update(_scopes_of(row))
+    """Two queries: the scopes that have had a case, and the open spells that reach into the
+    range with their case's cell. Each spell adds one to the days it covers through a running
+    sum (+1 on its first day, -1 after its last), so the work follows the spells and the days,
+    not their product."""
     first_end = day_start(start + dt.timedelta(days=1))
     last_end = day_start(end + dt.timedelta(days=1))
-    cases = (
-        Case.objects.filter(created_at__lt=last_end)
-        .filter(Q(left_backlog_at__isnull=True) | Q(left_backlog_at__gte=first_end))
+    spells = (
+        OpenSpell.objects.filter(opened_at__lt=last_end)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=first_end))
         .order_by()
-        .values(*values, **cell_columns())
+        .values(
+            "opened_at",
+            "ended_at",
+            station=F("case__station"),
+            service=F("case__service"),
+            **cell_columns("case__"),
+        )
     )
-    counts: Counter = Counter()
     days = day_range(start, end)
-    for case in cases:
-        scopes = _scopes_of(case)
+    after_end = end + dt.timedelta(days=1)
+    steps: dict[Scope, Counter] = defaultdict(Counter)
+    for spell in spells:
+        # Open at the end of day D: opened on or before D, and not ended before D + 1 began.
+        first = max(start, local_day(spell["opened_at"]))
+        stop = (
+            after_end if spell["ended_at"] is None else min(after_end, local_day(spell["ended_at"]))
+        )
+        if first >= stop:
+            continue
+        for scope in _scopes_of(spell):
+            steps[scope][first] += 1
+            steps[scope][stop] -= 1
+    rows = []
+    for scope in _known_scopes() | steps.keys():
+        running = 0
+        changes = steps.get(scope, {})
         for day in days:
-            day_end = day_start(day + dt.timedelta(days=1))
-            if case["created_at"] < day_end and (
-                case["left_backlog_at"] is None or case["left_backlog_at"] >= day_end
-            ):
-                for scope in scopes:
-                    counts[day, scope] += 1
-    return [
-        Row(day=day, scope=scope, value=float(counts[day, scope]), weight=1.0)
-        for day in days
-        for scope in known
-    ]
+            running += changes.get(day, 0)
+            rows.append(Row(day=day, scope=scope, value=float(running), weight=1.0))
+    return rows
 
 
 ACKNOWLEDGED_ON_TIME = Metric(

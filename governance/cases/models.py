@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from governance.core.models import Localized, TimeStampedModel
+from governance.core.models import AppendOnlyModel, Localized, TimeStampedModel
 from governance.stakeholders.models import Organisation, phone_validator
 
 
@@ -380,8 +380,6 @@ class Case(TimeStampedModel):
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
     first_resolved_at = models.DateTimeField(_("首次解决时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
-    # When the case last left the backlog (resolved, rejected, duplicate); cleared on reopening.
-    left_backlog_at = models.DateTimeField(_("出队时间"), null=True, blank=True)
     acknowledged_on_time = models.BooleanField(_("按时受理"), null=True, blank=True)
     resolved_on_time = models.BooleanField(_("按时办结"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("重开次数"), default=0)
@@ -586,7 +584,7 @@ class CoHandler(TimeStampedModel):
             raise ValidationError({"organisation": _("责任单位不能同时是协办单位。")})
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(AppendOnlyModel):
     """One immutable line of a case's history: who did what, when, and who may read it."""
 
     class Kind(models.TextChoices):
@@ -617,6 +615,9 @@ class TimelineEntry(models.Model):
     data = models.JSONField(_("详情"), default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
 
+    update_refused_message = _("办理记录只能追加，不能修改。")
+    delete_refused_message = _("办理记录只能追加，不能删除。")
+
     class Meta:
         verbose_name = _("办理记录")
         verbose_name_plural = pgettext_lazy("plural", "办理记录")
@@ -629,13 +630,43 @@ class TimelineEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_kind_display()}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("办理记录只能追加，不能修改。"))
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("办理记录只能追加，不能删除。"))
+class OpenSpell(models.Model):
+    """One stretch of time during which a case waited for someone to act (the backlog).
+
+    A case opens its first spell when it is opened; resolving, rejecting or marking it a
+    duplicate ends the spell, and reopening starts a new one. The backlog KPI counts spells,
+    so reopening a case adds to the days after it without rewriting the days before it.
+    The spells are the status entries of the timeline, kept in a form SQL can range over.
+    """
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="open_spells", verbose_name=_("事项")
+    )
+    opened_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待办时段")
+        verbose_name_plural = pgettext_lazy("plural", "待办时段")
+        ordering = ("case", "opened_at")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("case",),
+                condition=Q(ended_at__isnull=True),
+                name="cases_openspell_one_running",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("opened_at")),
+                name="cases_openspell_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("ended_at", "opened_at"), name="cases_openspell_range_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.opened_at:%Y-%m-%d %H:%M}–{self.ended_at or ''}"
 
 
 class Attachment(models.Model):

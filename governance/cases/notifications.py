@@ -16,12 +16,16 @@ from governance.cases.events import (
     CaseOpened,
     CaseOverdue,
     CaseReplied,
+    CaseRouted,
     CaseStatusChanged,
 )
+from governance.cases.models import Case
+from governance.cases.queries import users_who_may_see
 from governance.notifications.registry import Audience, EventType, register
 from governance.stakeholders.models import Membership, User
+from governance.stakeholders.queries import acting_members
+from governance.stakeholders.rules import ACTING_ROLES
 
-ACTING_ROLES = (Membership.Role.ADMIN, Membership.Role.STAFF)
 # Work that runs on an SLA clock: a digest would come too late.
 AT_ONCE = {Audience.DEPARTMENT: "immediate", Audience.PARTNER: "immediate"}
 
@@ -36,15 +40,14 @@ def case_url(event) -> str:
 def acting_in(organisation_id: int | None, roles=ACTING_ROLES):
     if organisation_id is None:
         return User.objects.none()
-    return User.objects.filter(
-        memberships__organisation_id=organisation_id,
-        memberships__organisation__is_active=True,
-        memberships__role__in=roles,
-    ).distinct()
+    return acting_members([organisation_id], roles=roles)
 
 
 def followers(event):
-    return User.objects.filter(case_follows__case_id=event.case_id)
+    """The case's followers who may still see it: a private case's news never reaches someone
+    who has lost the seat that let them follow it."""
+    case = Case.objects.only("is_public", "reporter_id", "responsible_id").get(pk=event.case_id)
+    return users_who_may_see(case).filter(case_follows__case_id=event.case_id)
 
 
 def opened_recipients(event: CaseOpened):
@@ -54,7 +57,7 @@ def opened_recipients(event: CaseOpened):
 def due_soon_recipients(event: CaseDueSoon):
     if event.assignee_id is not None:
         return User.objects.filter(pk=event.assignee_id)
-    return acting_in(event.responsible_id)
+    return acting_in(event.responsible_id or event.triage_organisation_id)
 
 
 def overdue_recipients(event: CaseOverdue):
@@ -70,6 +73,16 @@ def register_event_types() -> None:
             event=CaseOpened,
             label=_("新事项待受理"),
             recipients=opened_recipients,
+            url=case_url,
+            defaults=AT_ONCE,
+        )
+    )
+    register(
+        EventType(
+            code="cases.routed",
+            event=CaseRouted,
+            label=_("事项转交我单位"),
+            recipients=lambda event: acting_in(event.responsible_id),
             url=case_url,
             defaults=AT_ONCE,
         )

@@ -17,7 +17,9 @@ from governance.cases.models import (
     CoHandler,
     TimelineEntry,
 )
-from governance.cases.rules import is_triager
+from governance.cases.routing import triage_slug
+from governance.cases.rules import is_triager, signed_in
+from governance.stakeholders.models import Membership, User
 from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
 
 LIST_RELATIONS = ("service", "category", "station", "responsible", "assignee", "reporter")
@@ -38,10 +40,6 @@ def _in_organisations(org_ids) -> Q:
     )
 
 
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
 def cases_visible_to(user) -> QuerySet[Case]:
     """Every case ``user`` may open: public ones, their own, their organisations', and (for
     the triage role) those waiting in the triage queue."""
@@ -49,7 +47,7 @@ def cases_visible_to(user) -> QuerySet[Case]:
     if getattr(user, "is_superuser", False) and user.is_active:
         return qs
     visible = Q(is_public=True)
-    if _signed_in(user):
+    if signed_in(user):
         visible |= Q(reporter_id=user.pk)
         mine = organisation_ids(user)
         if mine:
@@ -59,16 +57,40 @@ def cases_visible_to(user) -> QuerySet[Case]:
     return qs.filter(visible)
 
 
-def public_cases() -> QuerySet[Case]:
-    """Public cases as anyone sees them (the public list, Open311 ``requests.json``)."""
-    return _with_relations(Case.objects.filter(is_public=True))
+def users_who_may_see(case: Case) -> QuerySet[User]:
+    """The active users who may open ``case``: the rule of :func:`cases_visible_to` seen from
+    the case's side, in one SQL filter (the case's ``is_public``, ``reporter_id`` and
+    ``responsible_id`` must be loaded). News of a private case goes to these people only.
+    """
+    users = User.objects.filter(is_active=True)
+    if case.is_public:
+        return users
+    organisations = Q(
+        organisation_id__in=CoHandler.objects.filter(case_id=case.pk).values("organisation_id")
+    )
+    if case.responsible_id is not None:
+        organisations |= Q(organisation_id=case.responsible_id)
+    seats = Membership.objects.filter(organisations, user=OuterRef("pk"))
+    visible = Q(is_superuser=True) | Exists(seats.filter(organisation__is_active=True))
+    if case.reporter_id is not None:
+        visible |= Q(pk=case.reporter_id)
+    if case.responsible_id is None:
+        visible |= Exists(
+            Membership.objects.filter(
+                user=OuterRef("pk"),
+                organisation__slug=triage_slug(),
+                organisation__is_active=True,
+                role__in=ACTING_ROLES,
+            )
+        )
+    return users.filter(visible)
 
 
 def work_queue(user) -> QuerySet[Case]:
     """The open cases ``user`` handles: their responsible or co-handling organisations' (acting
     seats) and the ones assigned to them, most urgent deadline first."""
     qs = _with_relations(Case.objects.filter(status__in=OPEN_STATUSES))
-    if not _signed_in(user):
+    if not signed_in(user):
         return qs.none()
     acting = organisation_ids(user, roles=ACTING_ROLES)
     return qs.filter(_in_organisations(acting) | Q(assignee_id=user.pk)).order_by(
@@ -86,18 +108,6 @@ def triage_queue(user) -> QuerySet[Case]:
     return qs.order_by("created_at", "pk")
 
 
-def cases_reported_by(user) -> QuerySet[Case]:
-    if not _signed_in(user):
-        return Case.objects.none()
-    return _with_relations(Case.objects.filter(reporter_id=user.pk))
-
-
-def cases_followed_by(user) -> QuerySet[Case]:
-    if not _signed_in(user):
-        return Case.objects.none()
-    return cases_visible_to(user).filter(follows__user_id=user.pk)
-
-
 def timeline_for(user, case: Case) -> QuerySet[TimelineEntry]:
     """The case's history as ``user`` may read it: internal entries only for the organisations
     on the case (and the triage role while it waits)."""
@@ -110,6 +120,8 @@ def timeline_for(user, case: Case) -> QuerySet[TimelineEntry]:
 
 
 def attachments_for(user, case: Case) -> QuerySet[Attachment]:
+    """The case's attachments as ``user`` may see them: private ones (a reporter's upload by
+    default) only for the organisations on the case."""
     qs = Attachment.objects.filter(case=case).order_by("created_at", "pk")
     if not user.has_perm("cases.view_case_internal", case):
         qs = qs.filter(is_public=True)

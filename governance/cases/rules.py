@@ -3,8 +3,9 @@
 - Anyone sees a public case; a private one only its reporter and the people of the organisations
   on it. The reporter's contact details are seen only by the acting staff (admins and staff, not
   viewers) of the responsible and co-handling organisations, and by the reporter.
-- The responsible organisation's acting staff and the assignee handle the case (status,
-  assignment, co-handlers, due dates); co-handlers' staff reply, note and attach.
+- The responsible organisation's acting staff handle the case (status, assignment,
+  co-handlers, due dates); co-handlers' staff reply, note and attach. Being the assignee grants
+  nothing by itself: the seat does, so revoking a seat ends the handling at once.
 - The triage role (acting seats in the triage organisation, see ``governance.cases.routing``)
   sees and handles the cases waiting in the triage queue, and routes them.
 - The reporter may reopen their case within ``CASES_REOPEN_DAYS`` (7) days of its resolution.
@@ -30,6 +31,7 @@ from governance.stakeholders.rules import (
     is_member_of,
     is_superuser,
     memberships_of,
+    organisation_ids,
     seat_in,
 )
 
@@ -69,6 +71,15 @@ def _is_case(obj) -> bool:
     return isinstance(obj, Case)
 
 
+def signed_in(user) -> bool:
+    """Signed in with an active account: the only kind of user that acts as a person (the
+    anonymous and the deactivated act for nobody)."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
+is_signed_in = rules.predicate(signed_in, name="is_signed_in")
+
+
 @rules.predicate
 def is_triager(user, case=None) -> bool:
     """Acts in the triage organisation; with a case, only while that case awaits triage."""
@@ -87,8 +98,7 @@ def is_reporter(user, case=None) -> bool:
     return (
         _is_case(case)
         and case.reporter_id is not None
-        and getattr(user, "is_authenticated", False)
-        and user.is_active
+        and signed_in(user)
         and case.reporter_id == user.pk
     )
 
@@ -100,15 +110,15 @@ def is_public_case(user, case=None) -> bool:
 
 @rules.predicate
 def is_handler(user, case=None) -> bool:
-    """Acting staff of the responsible organisation, or the case's assignee."""
+    """Acting staff of the responsible organisation.
+
+    The assignee is one of them when assigned (``case_assign`` checks the seat); an assignee
+    who has since lost the seat, or been made a viewer, no longer handles the case.
+    """
     if case is None:
-        return bool(memberships_of(user)) and any(
-            seat.role in ACTING_ROLES for seat in memberships_of(user).values()
-        )
+        return bool(organisation_ids(user, roles=ACTING_ROLES))
     if not _is_case(case):
         return False
-    if case.assignee_id is not None and case.assignee_id == getattr(user, "pk", None):
-        return bool(getattr(user, "is_active", False))
     return case.responsible_id is not None and _acting_in(user, case.responsible_id)
 
 
@@ -151,11 +161,6 @@ def resolved_within_reopen_window(user, case=None) -> bool:
         and case.resolved_at is not None
         and timezone.now() - case.resolved_at <= reopen_window()
     )
-
-
-@rules.predicate
-def is_signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
 
 
 can_view = is_superuser | is_public_case | is_reporter | is_case_organisation_member | is_triager

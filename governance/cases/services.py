@@ -13,18 +13,18 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 from django.utils.translation import gettext_lazy as _
 
-from governance.cases import attachments, sla
+from governance.cases import attachments, metrics, sla
 from governance.cases.events import (
     CaseAssigned,
     CaseCoHandlerAdded,
     CaseOpened,
     CaseReplied,
+    CaseRouted,
     CaseStatusChanged,
 )
 from governance.cases.models import (
@@ -34,14 +34,16 @@ from governance.cases.models import (
     Category,
     CoHandler,
     Follower,
+    OpenSpell,
     Priority,
     Source,
     Status,
     TimelineEntry,
 )
+from governance.cases.queries import users_who_may_see
 from governance.cases.routing import route, triage_slug
-from governance.cases.rules import is_reporter
-from governance.kpis.registry import TZ, local_day
+from governance.cases.rules import is_reporter, signed_in
+from governance.kpis.registry import TZ, day_range, local_day
 from governance.kpis.services import kpis_mark_dirty
 from governance.notifications.services import publish
 from governance.stakeholders.models import Organisation, User
@@ -63,15 +65,61 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 # While a case waits in the triage queue it can only be routed, rejected or marked a duplicate.
 NEEDS_RESPONSIBLE = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED})
-# The metrics whose past days change when a case is reopened (they count by resolution day).
-REOPEN_METRICS = ("cases.reopen_rate",)
+# Statuses that take a case out of the backlog: they end its open spell.
+LEAVES_BACKLOG = frozenset({Status.RESOLVED, Status.REJECTED, Status.DUPLICATE})
+# Sources the platform itself may open cases from (the feedback and proposals wings).
+SYSTEM_SOURCES = frozenset({Source.FEEDBACK, Source.PROPOSAL})
+# A case's relations the services load and check themselves (active, visible, a seat): model
+# validation need not look each one up again, and the foreign keys still hold in the database.
+RESOLVED_RELATIONS = frozenset(
+    {
+        "service",
+        "category",
+        "station",
+        "reporter",
+        "responsible",
+        "assignee",
+        "routed_by",
+        "sla_policy",
+        "duplicate_of",
+    }
+)
+CASE_FIELDS = frozenset(field.name for field in Case._meta.concrete_fields)
 
 
 def _user(actor) -> User | None:
     """The actor as a signed-in, active user, or ``None`` (anonymous or the system)."""
-    if actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active:
-        return actor
-    return None
+    return actor if actor is not None and signed_in(actor) else None
+
+
+def _validate(instance, *, relations=(), changed=None) -> None:
+    """``full_clean`` without the queries: the field validators and ``clean()`` give people
+    their messages, while foreign keys the service already resolved, uniqueness and the check
+    constraints (which ``clean()`` mirrors) are left to the database. ``changed`` limits the
+    field checks to what an update touched."""
+    exclude = set(relations)
+    if changed is not None:
+        exclude |= {field.name for field in instance._meta.concrete_fields} - set(changed)
+    instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+def _days_since(moment: dt.datetime) -> list[dt.date]:
+    """The days from ``moment``'s to today: a case's backlog changes on each of them."""
+    first, today = local_day(moment), local_day(timezone.now())
+    return day_range(first, max(first, today))
+
+
+def _mark_dirty(metric_list, days) -> None:
+    """Have the KPI rollup recompute ``days`` of the cases metrics a write changed."""
+    kpis_mark_dirty(metric_codes=[metric.code for metric in metric_list], days=days)
+
+
+# The metrics that count a case by the day of its first resolution.
+FIRST_RESOLUTION_METRICS = (
+    metrics.RESOLVED_ON_TIME,
+    metrics.RESOLUTION_MEDIAN,
+    metrics.REOPEN_RATE,
+)
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -108,7 +156,7 @@ def _record(
         data=data or {},
         created_at=at or timezone.now(),
     )
-    entry.full_clean()
+    _validate(entry, relations=("case", "actor"))
     entry.save()
     return entry
 
@@ -116,15 +164,22 @@ def _record(
 def next_reference(*, at: dt.datetime) -> str:
     """The next reference of the year (Asia/Shanghai), e.g. ``CH-2026-000123``.
 
-    One counter row per prefix and year, bumped with ``UPDATE … SET last = last + 1``: the
-    update holds the row until the caller's transaction ends, so concurrent cases queue for the
-    next number instead of drawing the same one (see ``CaseSequence``).
+    One counter row per prefix and year, created or bumped by one statement
+    (``INSERT … ON CONFLICT DO UPDATE SET last = last + 1 RETURNING last``, which PostgreSQL
+    and SQLite 3.35+ both speak). The row stays locked until the caller's transaction ends, so
+    concurrent cases queue for the next number instead of drawing the same one; callers draw
+    it as late as they can (see ``CaseSequence``).
     """
     prefix = getattr(settings, "CASES_REFERENCE_PREFIX", DEFAULT_REFERENCE_PREFIX)
     year = at.astimezone(TZ).year
-    sequence, _created = CaseSequence.objects.get_or_create(prefix=prefix, year=year)
-    CaseSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    number = CaseSequence.objects.filter(pk=sequence.pk).values_list("last", flat=True).get()
+    table = connection.ops.quote_name(CaseSequence._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (prefix, year, last) VALUES (%s, %s, 1) "  # noqa: S608
+        f"ON CONFLICT (prefix, year) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix, year])
+        (number,) = cursor.fetchone()
     return f"{prefix}-{year}-{number:06d}"
 
 
@@ -132,7 +187,11 @@ def triage_organisation() -> Organisation | None:
     return Organisation.objects.filter(slug=triage_slug(), is_active=True).first()
 
 
-def _check_source(actor: User | None, source: str) -> None:
+def _check_source(actor: User | None, source: str, *, system: bool) -> None:
+    """Who may open a case from which source: anyone (signed in or not) for citizens' reports
+    and Open311; acting staff for staff entries; partner members for partner reports; staff or
+    the platform itself (``system``, e.g. a bad rating's rectification) for feedback and
+    proposals. Nobody is the system by accident: an anonymous caller is an anonymous citizen."""
     if source not in Source.values:
         raise ValidationError({"source": _("未知的事项来源。")})
     if source == Source.STAFF and not (
@@ -144,9 +203,9 @@ def _check_source(actor: User | None, source: str) -> None:
     ):
         raise PermissionDenied(_("只有企业伙伴的成员才能提交合作伙伴来源的事项。"))
     if (
-        source in (Source.FEEDBACK, Source.PROPOSAL)
-        and actor
-        and not (actor.is_superuser or organisation_ids(actor, roles=ACTING_ROLES))
+        source in SYSTEM_SOURCES
+        and not system
+        and not (actor and (actor.is_superuser or organisation_ids(actor, roles=ACTING_ROLES)))
     ):
         raise PermissionDenied(_("评价整改和建议落实事项由工作人员或系统开立。"))
 
@@ -181,15 +240,17 @@ def case_open(
     priority: str = Priority.NORMAL,
     is_public: bool = True,
     opened_at: dt.datetime | None = None,
+    system: bool = False,
 ) -> Case:
     """Open a case: number it, route it, start its SLA clocks, tell the people who handle it.
 
     ``actor`` is the reporter when signed in; an anonymous report (``None`` or an anonymous
     user) may leave contact details, which only the handling organisations' staff will see.
-    The reporter follows their case from the start.
+    ``system=True`` says the platform opens it (the feedback and proposals wings), which only
+    they may claim. The reporter follows their case from the start.
     """
     reporter = _user(actor)
-    _check_source(reporter, source)
+    _check_source(reporter, source, system=system)
     if service is not None and not (service.is_active and service.department.is_active):
         raise ValidationError({"service": _("该服务事项已停用。")})
     if category is not None and not category.is_active:
@@ -229,7 +290,7 @@ def case_open(
         reference="-",
     )
     # Check the input before drawing a number, so a refused report costs no reference.
-    case.full_clean(exclude=["reference"])
+    _validate(case, relations=RESOLVED_RELATIONS | {"reference"})
     clock = sla.clock_for(
         opened_at=opened_at,
         service_id=case.service_id,
@@ -240,9 +301,13 @@ def case_open(
     case.acknowledge_due_at = clock.acknowledge_due_at
     case.resolve_due_at = clock.resolve_due_at
     case.due_estimated = clock.estimated
+    triage = None if found.rule else triage_organisation()
+    task = _cohandler_task(found.rule) if found.cohandler_ids else ""
+    # Every read is done: the counter row stays locked from here to the commit.
     case.reference = next_reference(at=opened_at)
     case.save()
 
+    OpenSpell.objects.create(case=case, opened_at=opened_at)
     _record(
         case,
         TimelineEntry.Kind.OPENED,
@@ -251,7 +316,6 @@ def case_open(
         data={"source": source, "priority": priority},
         at=opened_at,
     )
-    triage = None
     if found.rule:
         _record(
             case,
@@ -270,7 +334,6 @@ def case_open(
             at=opened_at,
         )
     else:
-        triage = triage_organisation()
         _record(
             case,
             TimelineEntry.Kind.ROUTED,
@@ -282,10 +345,8 @@ def case_open(
     if reporter is not None:
         Follower.objects.create(case=case, user=reporter, created_at=opened_at)
     for organisation_id in found.cohandler_ids:
-        cohandler = CoHandler(
-            case=case, organisation_id=organisation_id, task=_cohandler_task(found.rule)
-        )
-        cohandler.full_clean()
+        cohandler = CoHandler(case=case, organisation_id=organisation_id, task=task)
+        _validate(cohandler, relations=("case", "organisation", "assignee"))
         cohandler.save()
         _record(
             case,
@@ -297,6 +358,7 @@ def case_open(
             at=opened_at,
         )
         publish(_cohandler_event(case, cohandler), actor=actor)
+    _mark_dirty([metrics.BACKLOG], _days_since(opened_at))
     publish(
         CaseOpened(
             case_id=case.pk,
@@ -379,7 +441,7 @@ def case_transition(
     - acknowledging and the first resolution record whether they were on time.
     """
     case = _lock(case)
-    actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    actor = _user(actor)
     if to not in allowed_transitions(case):
         raise _refuse_transition(case, to)
     _check_transition_permission(actor, case, to)
@@ -391,6 +453,13 @@ def case_transition(
     at = at or timezone.now()
     if at < case.created_at:
         raise ValidationError(_("状态变更时间不能早于事项提交时间。"), code="before_opened")
+    if at < case.status_changed_at:
+        # History is told in order: the backlog's spells and the timeline would contradict.
+        raise ValidationError(
+            _("状态变更时间不能早于上一次状态变更（%(previous)s）。"),
+            code="before_last_change",
+            params={"previous": f"{case.status_changed_at.astimezone(TZ):%Y-%m-%d %H:%M}"},
+        )
     reason = reason.strip()
     old = case.status
     fields = ["status", "status_changed_at", "updated_at"]
@@ -401,16 +470,17 @@ def case_transition(
         case.acknowledged_on_time = case.acknowledge_due_at is None or at <= case.acknowledge_due_at
         data["on_time"] = case.acknowledged_on_time
         fields += ["acknowledged_at", "acknowledged_on_time"]
+        _mark_dirty([metrics.ACKNOWLEDGED_ON_TIME], [local_day(at)])
     elif to == Status.RESOLVED:
         on_time = case.resolve_due_at is None or at <= case.resolve_due_at
         case.resolved_at = at
-        case.left_backlog_at = at
-        fields += ["resolved_at", "left_backlog_at"]
+        fields += ["resolved_at"]
         if case.first_resolved_at is None:
             # The KPIs judge the first resolution; a reopened case does not get a second try.
             case.first_resolved_at = at
             case.resolved_on_time = on_time
             fields += ["first_resolved_at", "resolved_on_time"]
+            _mark_dirty(FIRST_RESOLUTION_METRICS, [local_day(at)])
         data["on_time"] = on_time
     elif to == Status.CLOSED:
         case.closed_at = at
@@ -419,13 +489,11 @@ def case_transition(
         if not reason:
             raise ValidationError({"reason": _("不予受理必须说明理由。")}, code="reason_required")
         case.rejection_reason = reason
-        case.left_backlog_at = at
-        fields += ["rejection_reason", "left_backlog_at"]
+        fields += ["rejection_reason"]
     elif to == Status.DUPLICATE:
         original = _check_original(actor, case, duplicate_of)
         case.duplicate_of = original
-        case.left_backlog_at = at
-        fields += ["duplicate_of", "left_backlog_at"]
+        fields += ["duplicate_of"]
         data["duplicate_of"] = original.reference
     elif to == Status.REOPENED:
         clock = sla.clock_for(
@@ -438,7 +506,6 @@ def case_transition(
         case.reopen_count += 1
         case.resolved_at = None
         case.closed_at = None
-        case.left_backlog_at = None
         case.resolve_due_at = clock.resolve_due_at
         case.due_estimated = case.due_estimated or clock.estimated
         data["resolve_due_at"] = clock.resolve_due_at.isoformat()
@@ -446,16 +513,21 @@ def case_transition(
             "reopen_count",
             "resolved_at",
             "closed_at",
-            "left_backlog_at",
             "resolve_due_at",
             "due_estimated",
         ]
-        if case.first_resolved_at is not None:
-            kpis_mark_dirty(metric_codes=REOPEN_METRICS, days=[local_day(case.first_resolved_at)])
+        # The reopen rate counts by the day of the first resolution.
+        _mark_dirty([metrics.REOPEN_RATE], [local_day(case.first_resolved_at)])
+        # A new spell in the backlog: the days before it keep what they counted.
+        OpenSpell.objects.create(case=case, opened_at=at)
+        _mark_dirty([metrics.BACKLOG], _days_since(at))
+    if to in LEAVES_BACKLOG:
+        OpenSpell.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
+        _mark_dirty([metrics.BACKLOG], _days_since(at))
 
     case.status = to
     case.status_changed_at = at
-    case.full_clean()
+    _validate(case, relations=RESOLVED_RELATIONS, changed=fields)
     case.save(update_fields=fields)
     _record(
         case,
@@ -506,15 +578,13 @@ def _check_original(actor, case: Case, original: Case | None) -> Case:
 
 def _move_followers(duplicate: Case, original: Case) -> None:
     """The duplicate's followers follow the original instead; on a private original, only
-    those who may see it (the others simply stop following)."""
-    follows = list(Follower.objects.filter(case=duplicate).select_related("user"))
-    movers = [
-        follow
-        for follow in follows
-        if original.is_public or follow.user.has_perm("cases.view_case", original)
-    ]
+    those who may see it (the others simply stop following). The visibility test is the same
+    SQL filter the notifications use, so moving costs three queries whatever the followers."""
+    movers = Follower.objects.filter(
+        case=duplicate, user__in=users_who_may_see(original)
+    ).values_list("user_id", flat=True)
     Follower.objects.bulk_create(
-        [Follower(case=original, user_id=follow.user_id) for follow in movers],
+        [Follower(case=original, user_id=user_id) for user_id in movers],
         ignore_conflicts=True,
     )
     Follower.objects.filter(case=duplicate).delete()
@@ -553,17 +623,15 @@ def case_route(*, actor, case: Case, responsible: Organisation, note: str = "") 
     case.routing = Case.Routing.MANUAL
     case.routed_by = None
     case.routed_by_name = ""
-    case.full_clean()
-    case.save(
-        update_fields=[
-            "responsible",
-            "assignee",
-            "routing",
-            "routed_by",
-            "routed_by_name",
-            "updated_at",
-        ]
-    )
+    fields = ["responsible", "assignee", "routing", "routed_by", "routed_by_name", "updated_at"]
+    _validate(case, relations=RESOLVED_RELATIONS, changed=fields)
+    case.save(update_fields=fields)
+    # The case's department or partner changes in every figure it is part of.
+    _mark_dirty([metrics.BACKLOG], _days_since(case.created_at))
+    if case.acknowledged_at is not None:
+        _mark_dirty([metrics.ACKNOWLEDGED_ON_TIME], [local_day(case.acknowledged_at)])
+    if case.first_resolved_at is not None:
+        _mark_dirty(FIRST_RESOLUTION_METRICS, [local_day(case.first_resolved_at)])
     _record(
         case,
         TimelineEntry.Kind.ROUTED,
@@ -573,12 +641,12 @@ def case_route(*, actor, case: Case, responsible: Organisation, note: str = "") 
         data={"routing": Case.Routing.MANUAL, "from": previous, "responsible_id": responsible.pk},
     )
     publish(
-        CaseOpened(
+        CaseRouted(
             case_id=case.pk,
             reference=case.reference,
             title=case.title,
             responsible_id=responsible.pk,
-            triage_organisation_id=None,
+            previous_responsible_id=previous,
             priority=case.priority,
             acknowledge_due_at=_local(case.acknowledge_due_at),
         ),
@@ -593,6 +661,8 @@ def case_assign(*, actor, case: Case, assignee: User | None) -> Case:
     or nobody."""
     case = _lock(case)
     _require(actor, "cases.handle_case", case, _("只有办理单位的工作人员才能指定经办人。"))
+    if not case.is_open:
+        raise ValidationError(_("已办结的事项不能再指定经办人。"), code="not_open")
     if assignee is not None and not _acting_member(assignee, case.responsible_id):
         raise ValidationError({"assignee": _("经办人必须是责任单位的工作人员。")})
     if (assignee.pk if assignee else None) == case.assignee_id:
@@ -608,17 +678,19 @@ def case_assign(*, actor, case: Case, assignee: User | None) -> Case:
         data={"from": previous, "to": assignee.pk if assignee else None},
     )
     if assignee is not None:
-        publish(
-            CaseAssigned(
-                case_id=case.pk,
-                reference=case.reference,
-                title=case.title,
-                assignee_id=assignee.pk,
-                resolve_due_at=_local(case.resolve_due_at),
-            ),
-            actor=actor,
-        )
+        publish(_assigned_event(case, assignee, case.resolve_due_at), actor=actor)
     return case
+
+
+def _assigned_event(case: Case, assignee: User, due_at: dt.datetime | None) -> CaseAssigned:
+    """The case's or a co-handling task's assignee is told, with the deadline that is theirs."""
+    return CaseAssigned(
+        case_id=case.pk,
+        reference=case.reference,
+        title=case.title,
+        assignee_id=assignee.pk,
+        resolve_due_at=_local(due_at),
+    )
 
 
 @transaction.atomic
@@ -647,7 +719,7 @@ def case_add_cohandler(
     cohandler = CoHandler(
         case=case, organisation=organisation, task=task.strip(), assignee=assignee, due_at=due_at
     )
-    cohandler.full_clean()
+    _validate(cohandler, relations=("case", "organisation", "assignee"))
     cohandler.save()
     _record(
         case,
@@ -663,16 +735,7 @@ def case_add_cohandler(
     )
     publish(_cohandler_event(case, cohandler), actor=actor)
     if assignee is not None:
-        publish(
-            CaseAssigned(
-                case_id=case.pk,
-                reference=case.reference,
-                title=case.title,
-                assignee_id=assignee.pk,
-                resolve_due_at=_local(due_at),
-            ),
-            actor=actor,
-        )
+        publish(_assigned_event(case, assignee, due_at), actor=actor)
     return cohandler
 
 
@@ -721,6 +784,16 @@ def case_set_due(
         raise ValidationError(_("已办结的事项不能调整时限。"), code="not_open")
     if due_at <= case.created_at:
         raise ValidationError({"due_at": _("时限必须晚于事项提交时间。")})
+    if deadline == "acknowledge" and case.acknowledged_at is not None:
+        # The verdict "acknowledged on time" was given against the old deadline; moving it now
+        # would leave that verdict (and the KPI built on it) telling a different story.
+        raise ValidationError(
+            {
+                "deadline": ValidationError(
+                    _("事项已经受理，不能再调整受理时限。"), code="already_acknowledged"
+                )
+            }
+        )
     field = "resolve_due_at" if deadline == "resolve" else "acknowledge_due_at"
     previous = getattr(case, field)
     setattr(case, field, due_at)
@@ -756,14 +829,17 @@ def case_unfollow(*, actor, case: Case) -> None:
 
 
 @transaction.atomic
-def case_attach(*, actor, case: Case, upload, is_public: bool = True) -> Attachment:
+def case_attach(*, actor, case: Case, upload, is_public: bool = False) -> Attachment:
     """Attach a photo or PDF (checked from its content, images cleaned of metadata).
 
-    The case row is locked while counting, so two uploads at once cannot both take the
-    fifth place.
+    Private unless the uploader says otherwise: a reporter's photo may show faces, plates or
+    a home, and only the organisations on the case see a private attachment. The case row is
+    locked while counting, so two uploads at once cannot both take the fifth place.
     """
     case = _lock(case)
     _require(actor, "cases.attach_case", case, _("你不能为此事项上传附件。"))
+    if not case.is_open:
+        raise ValidationError(_("已办结的事项不能再上传附件。"), code="not_open")
     if case.attachments.count() >= attachments.MAX_PER_CASE:
         raise ValidationError(
             _("每个事项最多 %(count)d 个附件。"),
@@ -781,7 +857,7 @@ def case_attach(*, actor, case: Case, upload, is_public: bool = True) -> Attachm
         uploaded_by=_user(actor),
         is_public=is_public and case.is_public,
     )
-    attachment.full_clean()
+    _validate(attachment, relations=("case", "uploaded_by"))
     attachment.save()
     _record(
         case,

@@ -33,14 +33,14 @@ import datetime as dt
 import itertools
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from django.conf import settings
 
+from governance.kpis.registry import TZ
+
 logger = logging.getLogger(__name__)
 
-TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_WORKING_HOURS = (("09:00", "12:00"), ("13:30", "17:30"))
 # A generous bound: no SLA asks for more than a year of working days.
 MAX_DAYS_SCANNED = 800

@@ -2,9 +2,10 @@
 
 Celery beat runs :func:`sweep` every five minutes. For each kind of notice it reads the cases
 whose deadline is near (or past) and that have no :class:`~governance.cases.models.SlaNotice`
-of that kind for that deadline yet, then per case inserts the notice and publishes the event
-in one transaction. The unique notice is the once-only rule: a second sweep, or a concurrent
-one that lost the race, inserts nothing and tells no one. A moved deadline is a new deadline.
+of that kind for that deadline yet, then per case re-reads the case under a row lock, checks it
+still qualifies (its status, its due time), inserts the notice and publishes the event in one
+transaction. The unique notice is the once-only rule: a second sweep, or a concurrent one that
+lost the race, inserts nothing and tells no one. A moved deadline is a new deadline.
 
 - acknowledge due soon: still new, deadline within ``CASES_ACKNOWLEDGE_DUE_SOON`` (2 hours);
   to the assignee, or the responsible organisation's acting staff when nobody is assigned.
@@ -62,7 +63,8 @@ def cases_sla_sweep(*, now: dt.datetime) -> dict:
     windows = _windows()
     triage = triage_organisation()
     sent: dict[str, int] = {}
-    for kind, deadline, column, statuses, overdue in PLAN:
+    for plan in PLAN:
+        kind, deadline, column, statuses, overdue = plan
         window = Q(**{f"{column}__lte": now})
         if not overdue:
             window = Q(**{f"{column}__gt": now, f"{column}__lte": now + windows[deadline]})
@@ -75,25 +77,44 @@ def cases_sla_sweep(*, now: dt.datetime) -> dict:
                     )
                 )
             )
-            .only("pk", "reference", "title", "assignee_id", "responsible_id", column)
-            .order_by(column, "pk")[:BATCH]
+            .order_by(column, "pk")
+            .values_list("pk", column)[:BATCH]
         )
         count = 0
-        for case in candidates:
-            if _notify(case, kind, deadline, getattr(case, column), overdue, triage):
+        for case_id, due_at in candidates:
+            if _notify(case_id, plan, due_at, now, triage):
                 count += 1
         sent[kind] = count
     return sent
 
 
+def _still_due(case: Case, column: str, due_at, statuses, overdue: bool, now) -> bool:
+    """Whether the locked case still earns the notice read from the candidates: someone may
+    have acknowledged, resolved or moved the deadline since the sweep's read."""
+    if case.status not in statuses or getattr(case, column) != due_at:
+        return False
+    return due_at <= now if overdue else due_at > now
+
+
 @transaction.atomic
-def _notify(case: Case, kind: str, deadline: str, due_at, overdue: bool, triage) -> bool:
-    """Insert the notice and publish its event; ``False`` when it was already sent."""
+def _notify(case_id: int, plan: tuple, due_at, now, triage) -> bool:
+    """Insert the notice and publish its event; ``False`` when it was already sent, or when
+    the case no longer qualifies once locked."""
+    kind, deadline, column, statuses, overdue = plan
+    case = (
+        Case.objects.select_for_update()
+        .only("pk", "reference", "title", "status", "assignee_id", "responsible_id", column)
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or not _still_due(case, column, due_at, statuses, overdue, now):
+        return False
     try:
         with transaction.atomic():
             SlaNotice.objects.create(case_id=case.pk, kind=kind, due_at=due_at)
     except IntegrityError:
         return False
+    triage_id = triage.pk if triage and case.responsible_id is None else None
     if overdue:
         event = CaseOverdue(
             case_id=case.pk,
@@ -102,7 +123,7 @@ def _notify(case: Case, kind: str, deadline: str, due_at, overdue: bool, triage)
             deadline=deadline,
             due_at=due_at.astimezone(TZ),
             responsible_id=case.responsible_id,
-            triage_organisation_id=triage.pk if triage and case.responsible_id is None else None,
+            triage_organisation_id=triage_id,
         )
     else:
         event = CaseDueSoon(
@@ -113,6 +134,7 @@ def _notify(case: Case, kind: str, deadline: str, due_at, overdue: bool, triage)
             due_at=due_at.astimezone(TZ),
             assignee_id=case.assignee_id,
             responsible_id=case.responsible_id,
+            triage_organisation_id=triage_id,
         )
     publish(event)
     return True

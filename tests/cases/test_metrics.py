@@ -8,12 +8,14 @@ import math
 from collections import defaultdict
 
 import pytest
+from django.utils import timezone
 
 from governance.cases import services
 from governance.cases.metrics import METRIC_CODES, RESOLUTION_CAP_HOURS
 from governance.cases.models import Case, Status
 from governance.kpis import registry
-from governance.kpis.registry import Combine, Scope
+from governance.kpis.models import DirtyDay
+from governance.kpis.registry import Combine, Scope, local_day
 from tests.cases.conftest import TZ, at
 
 pytestmark = pytest.mark.django_db
@@ -74,10 +76,26 @@ def local(moment):
     return moment.astimezone(TZ).date() if moment else None
 
 
+def open_spells(case: Case) -> list[tuple]:
+    """The case's open stretches read from its timeline's status entries: from opening or a
+    reopening to the resolution, rejection or duplicate mark that ended it."""
+    spells, opened = [], case.created_at
+    for entry in case.timeline.filter(kind="status").order_by("created_at", "pk"):
+        if entry.data["to"] in ("resolved", "rejected", "duplicate"):
+            spells.append((opened, entry.created_at))
+            opened = None
+        elif entry.data["to"] == "reopened":
+            opened = entry.created_at
+    if opened is not None:
+        spells.append((opened, None))
+    return spells
+
+
 def expected(code: str) -> dict:
     groups = defaultdict(list)
     cases = list(Case.objects.select_related("responsible"))
     if code == "cases.backlog":
+        spells = {case.pk: open_spells(case) for case in cases}
         known = {scope for case in cases for scope in scopes(case)} | {Scope()}
         result = {}
         for offset in range((LAST - FIRST).days + 1):
@@ -89,8 +107,10 @@ def expected(code: str) -> dict:
                         1
                         for case in cases
                         if scope in scopes(case)
-                        and case.created_at < end
-                        and (case.left_backlog_at is None or case.left_backlog_at >= end)
+                        and any(
+                            opened < end and (ended is None or ended >= end)
+                            for opened, ended in spells[case.pk]
+                        )
                     )
                 )
         return result
@@ -163,3 +183,74 @@ def test_figures_read_as_people_expect(history):
     assert value("cases.resolution_median", dt.date(2026, 11, 27)) == RESOLUTION_CAP_HOURS
     # End of 30 Nov: the late one, the reopened lift and the new one are open.
     assert value("cases.backlog", dt.date(2026, 11, 30)) == 3
+
+
+def backlog_on(day: dt.date, scope: Scope | None = None) -> float:
+    rows = registry.get("cases.backlog").compute(day, day)
+    return next(row.value for row in rows if row.scope == (scope or Scope()))
+
+
+def test_reopening_adds_to_the_backlog_from_then_on_and_leaves_the_past(
+    open_case, department_staff
+):
+    case = open_case(opened_at=at(2026, 11, 23, 9))
+    for status, moment in (
+        (Status.ACKNOWLEDGED, at(2026, 11, 23, 10)),
+        (Status.RESOLVED, at(2026, 11, 24, 9)),
+    ):
+        case = services.case_transition(actor=department_staff, case=case, to=status, at=moment)
+    before = [backlog_on(dt.date(2026, 11, day)) for day in (23, 24, 25, 26)]
+    assert before == [1, 0, 0, 0]
+    services.case_transition(
+        actor=department_staff, case=case, to=Status.REOPENED, at=at(2026, 11, 26, 9)
+    )
+    after = [backlog_on(dt.date(2026, 11, day)) for day in (23, 24, 25, 26)]
+    assert after == [1, 0, 0, 1]
+
+
+def test_scope_whose_cases_are_all_done_still_counts_its_quiet_days(
+    open_case, department_staff, department
+):
+    case = open_case(opened_at=at(2026, 11, 2, 9))
+    services.case_transition(
+        actor=department_staff,
+        case=case,
+        to=Status.REJECTED,
+        reason="重复提交",
+        at=at(2026, 11, 3, 9),
+    )
+    assert backlog_on(dt.date(2026, 11, 20), Scope(department_id=department.pk)) == 0
+
+
+def marked(code: str) -> set[dt.date]:
+    return set(DirtyDay.objects.filter(metric=code).values_list("day", flat=True))
+
+
+def test_every_write_marks_the_days_it_changes(
+    open_case, department_staff, triager, lost_item, other_department
+):
+    today = local_day(timezone.now())
+    opened = today - dt.timedelta(days=5)
+    moment = dt.datetime.combine(opened, dt.time(9), tzinfo=TZ)
+    case = open_case(opened_at=moment)
+    assert marked("cases.backlog") == {opened + dt.timedelta(days=n) for n in range(6)}
+
+    DirtyDay.objects.all().delete()
+    ack = moment + dt.timedelta(days=1)
+    case = services.case_transition(
+        actor=department_staff, case=case, to=Status.ACKNOWLEDGED, at=ack
+    )
+    assert marked("cases.acknowledged_on_time") == {local_day(ack)}
+    resolved = moment + dt.timedelta(days=3)
+    case = services.case_transition(
+        actor=department_staff, case=case, to=Status.RESOLVED, at=resolved
+    )
+    for code in ("cases.resolved_on_time", "cases.resolution_median", "cases.reopen_rate"):
+        assert marked(code) == {local_day(resolved)}
+    assert marked("cases.backlog") == {local_day(resolved) + dt.timedelta(days=n) for n in range(3)}
+
+    DirtyDay.objects.all().delete()
+    queued = open_case(service=None, category=lost_item, opened_at=moment)
+    DirtyDay.objects.all().delete()
+    services.case_route(actor=triager, case=queued, responsible=other_department)
+    assert marked("cases.backlog") == {opened + dt.timedelta(days=n) for n in range(6)}

@@ -11,9 +11,11 @@ ROLES, in order.
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from governance.cases import queries, services
 from governance.cases.models import Status
+from governance.stakeholders.models import Membership, User
 from tests.cases.conftest import drive
 from tests.permission_table import (
     ROLES,
@@ -177,3 +179,25 @@ def test_work_queue_holds_open_cases_of_my_organisations(
     drive(open_case(), Status.REJECTED, actor=department_staff)
     assert list(queries.work_queue(department_staff)) == [case]
     assert list(queries.work_queue(partner_staff)) == []
+
+
+def test_assignee_who_loses_the_seat_no_longer_handles_the_case(
+    open_case, department, department_admin, department_staff
+):
+    case = services.case_assign(actor=department_admin, case=open_case(), assignee=department_staff)
+    assert department_staff.has_perm("cases.handle_case", case)
+    Membership.objects.filter(user=department_staff, organisation=department).delete()
+    former = User.objects.get(pk=department_staff.pk)
+    assert not former.has_perm("cases.handle_case", case)
+    with pytest.raises(PermissionDenied):
+        services.case_transition(actor=former, case=case, to=Status.ACKNOWLEDGED)
+
+
+def test_assignee_made_a_viewer_no_longer_handles_the_case(
+    open_case, department, department_admin, department_staff
+):
+    case = services.case_assign(actor=department_admin, case=open_case(), assignee=department_staff)
+    Membership.objects.filter(user=department_staff, organisation=department).update(
+        role=Membership.Role.VIEWER
+    )
+    assert not User.objects.get(pk=department_staff.pk).has_perm("cases.handle_case", case)

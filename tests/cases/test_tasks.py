@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 CASE_TYPES = (
     "cases.opened",
+    "cases.routed",
     "cases.assigned",
     "cases.status_changed",
     "cases.replied",
@@ -102,6 +103,42 @@ def test_overdue_case_in_triage_escalates_to_the_triage_admins(
     open_case(service=None, category=lost_item, opened_at=at(2026, 11, 23, 9))
     tasks.cases_sla_sweep(now=at(2026, 11, 24, 11))
     assert [n.recipient for n in sent("cases.overdue")] == [triage_admin]
+
+
+def test_due_soon_reminder_for_a_case_in_triage_reaches_the_triage_desk(
+    open_case, lost_item, triager, triage_admin
+):
+    open_case(service=None, category=lost_item, opened_at=at(2026, 11, 23, 9))
+    tasks.cases_sla_sweep(now=at(2026, 11, 24, 9))
+    reminders = sent("cases.due_soon")
+    assert {n.recipient for n in reminders} == {triager, triage_admin}
+    assert (
+        reminders[0].payload["triage_organisation_id"] == triager.memberships.get().organisation_id
+    )
+
+
+def test_notice_is_not_sent_for_a_case_that_changed_after_the_sweep_read_it(
+    open_case, department_staff
+):
+    case = open_case(opened_at=at(2026, 11, 23, 9))
+    now = at(2026, 11, 24, 9)
+    plan = next(step for step in tasks.PLAN if step[0] == SlaNotice.Kind.ACKNOWLEDGE_DUE_SOON)
+    stale_due = case.acknowledge_due_at
+    # Between the sweep's read and its notice, someone acknowledges the case ...
+    services.case_transition(actor=department_staff, case=case, to=Status.ACKNOWLEDGED, at=now)
+    assert tasks._notify(case.pk, plan, stale_due, now, None) is False
+    # ... or moves the deadline.
+    other = open_case(opened_at=at(2026, 11, 23, 9))
+    services.case_set_due(
+        actor=department_staff,
+        case=other,
+        due_at=other.acknowledge_due_at + dt.timedelta(days=2),
+        reason="等待材料",
+        deadline="acknowledge",
+    )
+    assert tasks._notify(other.pk, plan, stale_due, now, None) is False
+    assert not SlaNotice.objects.exists()
+    assert sent("cases.due_soon") == []
 
 
 def test_the_beat_task_runs_the_sweep(open_case):

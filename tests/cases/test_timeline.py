@@ -37,3 +37,13 @@ def test_deleting_an_account_keeps_its_entries_without_the_actor(require_postgre
     opened = case.timeline.get(kind="opened")
     assert opened.actor is None
     assert opened.data["source"] == "citizen"
+
+
+def test_timeline_and_audit_log_share_the_append_only_base():
+    from governance.core.models import AppendOnlyModel
+    from governance.stakeholders.models import AuditEvent
+
+    assert issubclass(TimelineEntry, AppendOnlyModel)
+    assert issubclass(AuditEvent, AppendOnlyModel)
+    assert "审计日志" in str(AuditEvent.update_refused_message)
+    assert "办理记录" in str(TimelineEntry.delete_refused_message)
