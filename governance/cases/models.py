@@ -595,6 +595,7 @@ class TimelineEntry(AppendOnlyModel):
         ROUTED = "routed", pgettext_lazy("case timeline", "分派")
         ASSIGNED = "assigned", pgettext_lazy("case timeline", "指定经办人")
         COHANDLER = "cohandler", pgettext_lazy("case timeline", "增加协办单位")
+        COHANDLER_TASK = "cohandler_task", pgettext_lazy("case timeline", "协办任务更新")
         ATTACHMENT = "attachment", pgettext_lazy("case timeline", "附件")
         DUE_CHANGED = "due_changed", pgettext_lazy("case timeline", "调整时限")
 

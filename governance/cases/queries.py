@@ -88,14 +88,18 @@ def users_who_may_see(case: Case) -> QuerySet[User]:
 
 def work_queue(user) -> QuerySet[Case]:
     """The open cases ``user`` handles: their responsible or co-handling organisations' (acting
-    seats) and the ones assigned to them, most urgent deadline first."""
+    seats), most urgent deadline first.
+
+    Being the assignee adds nothing: a case is assigned to a member of its organisation, and
+    one who has lost the seat (or become a viewer) no longer sees it here, as ``rules`` says.
+    """
     qs = _with_relations(Case.objects.filter(status__in=OPEN_STATUSES))
     if not signed_in(user):
         return qs.none()
     acting = organisation_ids(user, roles=ACTING_ROLES)
-    return qs.filter(_in_organisations(acting) | Q(assignee_id=user.pk)).order_by(
-        "resolve_due_at", "pk"
-    )
+    if not acting:
+        return qs.none()
+    return qs.filter(_in_organisations(acting)).order_by("resolve_due_at", "pk")
 
 
 def triage_queue(user) -> QuerySet[Case]:

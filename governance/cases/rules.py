@@ -23,7 +23,7 @@ import rules
 from django.conf import settings
 from django.utils import timezone
 
-from governance.cases.models import Case, Status
+from governance.cases.models import Case, CoHandler, Status
 from governance.cases.routing import triage_slug
 from governance.stakeholders.models import Organisation
 from governance.stakeholders.rules import (
@@ -130,6 +130,20 @@ def is_cohandler_staff(user, case=None) -> bool:
 
 
 @rules.predicate
+def acts_for_cohandler(user, cohandler=None) -> bool:
+    """Acting staff of the organisation that holds this co-handling task."""
+    if not isinstance(cohandler, CoHandler) or not memberships_of(user):
+        return False
+    return _acting_in(user, cohandler.organisation_id)
+
+
+@rules.predicate
+def handles_cohandler_case(user, cohandler=None) -> bool:
+    """Handles the case the co-handling task belongs to (the responsible organisation)."""
+    return isinstance(cohandler, CoHandler) and is_handler(user, cohandler.case)
+
+
+@rules.predicate
 def is_case_organisation_member(user, case=None) -> bool:
     """Sits (any role) in the responsible or a co-handling organisation."""
     if case is None:
@@ -177,6 +191,9 @@ rules.add_perm("cases.note_case", can_handle | is_cohandler_staff)
 rules.add_perm("cases.attach_case", can_handle | is_cohandler_staff | is_reporter)
 rules.add_perm("cases.reopen_case", can_handle | (is_reporter & resolved_within_reopen_window))
 rules.add_perm("cases.follow_case", is_signed_in & can_view)
+# A co-handling task (object: the CoHandler) is run by its own organisation; the responsible
+# organisation, which shared the case, may also reassign or close it.
+rules.add_perm("cases.handle_cohandler", is_superuser | acts_for_cohandler | handles_cohandler_case)
 # The admin shows cases and their history; every change goes through the services (the case
 # pages), which write the timeline. Django answers yes to a superuser before asking a backend,
 # so the read-only admin classes are what refuse superusers.

@@ -9,6 +9,7 @@ Refusals are ``PermissionDenied``; bad input is ``ValidationError`` with a messa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -241,6 +242,7 @@ def case_open(
     is_public: bool = True,
     opened_at: dt.datetime | None = None,
     system: bool = False,
+    uploads: Sequence = (),
 ) -> Case:
     """Open a case: number it, route it, start its SLA clocks, tell the people who handle it.
 
@@ -248,6 +250,10 @@ def case_open(
     user) may leave contact details, which only the handling organisations' staff will see.
     ``system=True`` says the platform opens it (the feedback and proposals wings), which only
     they may claim. The reporter follows their case from the start.
+
+    ``uploads`` are the report's photos or PDFs (at most ``attachments.MAX_PER_CASE``): all
+    are checked before anything is written, so a bad file refuses the whole report, and they
+    are kept private (see :func:`case_attach`).
     """
     reporter = _user(actor)
     _check_source(reporter, source, system=system)
@@ -259,6 +265,17 @@ def case_open(
         raise ValidationError({"station": _("该站点已停用。")})
     if priority not in Priority.values:
         raise ValidationError({"priority": _("未知的优先级。")})
+    if len(uploads) > attachments.MAX_PER_CASE:
+        raise ValidationError(
+            {
+                "attachments": ValidationError(
+                    _("每个事项最多 %(count)d 个附件。"),
+                    code="too_many",
+                    params={"count": attachments.MAX_PER_CASE},
+                )
+            }
+        )
+    checked_uploads = [(attachments.check(upload), upload) for upload in uploads]
     opened_at = opened_at or timezone.now()
     found = route(
         service_id=service.pk if service else None,
@@ -344,6 +361,8 @@ def case_open(
         )
     if reporter is not None:
         Follower.objects.create(case=case, user=reporter, created_at=opened_at)
+    for checked, upload in checked_uploads:
+        _store_attachment(case, checked, upload, actor=actor, is_public=False, at=opened_at)
     for organisation_id in found.cohandler_ids:
         cohandler = CoHandler(case=case, organisation_id=organisation_id, task=task)
         _validate(cohandler, relations=("case", "organisation", "assignee"))
@@ -739,6 +758,85 @@ def case_add_cohandler(
     return cohandler
 
 
+def _lock_cohandler(cohandler: CoHandler) -> CoHandler:
+    return (
+        CoHandler.objects.select_for_update(of=("self",))
+        .select_related("case", "organisation")
+        .get(pk=cohandler.pk)
+    )
+
+
+@transaction.atomic
+def cohandler_assign(
+    *,
+    actor,
+    cohandler: CoHandler,
+    assignee: User | None,
+    due_at: dt.datetime | None = None,
+) -> CoHandler:
+    """Name who runs a co-handling task (an acting member of its organisation) and, optionally,
+    move its due date; its own organisation or the responsible one may."""
+    cohandler = _lock_cohandler(cohandler)
+    _require(
+        actor,
+        "cases.handle_cohandler",
+        cohandler,
+        _("只有协办单位或责任单位的工作人员才能安排协办任务。"),
+    )
+    case = cohandler.case
+    if not case.is_open or cohandler.state == CoHandler.State.DONE:
+        raise ValidationError(_("协办任务已结束，不能再安排。"), code="not_open")
+    if assignee is not None and not _acting_member(assignee, cohandler.organisation_id):
+        raise ValidationError({"assignee": _("协办经办人必须是协办单位的工作人员。")})
+    if due_at is not None and due_at <= timezone.now():
+        raise ValidationError({"due_at": _("完成期限必须晚于现在。")})
+    fields = ["assignee", "updated_at"]
+    data = {
+        "organisation_id": cohandler.organisation_id,
+        "from": cohandler.assignee_id,
+        "to": assignee.pk if assignee else None,
+    }
+    cohandler.assignee = assignee
+    if due_at is not None:
+        data["due_at"] = due_at.isoformat()
+        cohandler.due_at = due_at
+        fields.append("due_at")
+    cohandler.save(update_fields=fields)
+    _record(case, TimelineEntry.Kind.COHANDLER_TASK, actor=actor, is_public=False, data=data)
+    if assignee is not None and assignee.pk != data["from"]:
+        publish(_assigned_event(case, assignee, cohandler.due_at), actor=actor)
+    return cohandler
+
+
+@transaction.atomic
+def cohandler_complete(*, actor, cohandler: CoHandler, note: str) -> CoHandler:
+    """Mark a co-handling task done, saying what was done (an internal line of the case)."""
+    cohandler = _lock_cohandler(cohandler)
+    _require(
+        actor,
+        "cases.handle_cohandler",
+        cohandler,
+        _("只有协办单位或责任单位的工作人员才能完成协办任务。"),
+    )
+    if cohandler.state == CoHandler.State.DONE:
+        raise ValidationError(_("协办任务已经完成。"), code="already_done")
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("请说明完成情况。")}, code="required")
+    cohandler.state = CoHandler.State.DONE
+    cohandler.done_at = timezone.now()
+    cohandler.save(update_fields=["state", "done_at", "updated_at"])
+    _record(
+        cohandler.case,
+        TimelineEntry.Kind.COHANDLER_TASK,
+        actor=actor,
+        is_public=False,
+        body=note,
+        data={"organisation_id": cohandler.organisation_id, "state": CoHandler.State.DONE},
+    )
+    return cohandler
+
+
 def _text(body: str) -> str:
     body = body.strip()
     if not body:
@@ -846,7 +944,20 @@ def case_attach(*, actor, case: Case, upload, is_public: bool = False) -> Attach
             code="too_many",
             params={"count": attachments.MAX_PER_CASE},
         )
-    checked = attachments.check(upload)
+    return _store_attachment(
+        case, attachments.check(upload), upload, actor=actor, is_public=is_public
+    )
+
+
+def _store_attachment(
+    case: Case,
+    checked: attachments.Checked,
+    upload,
+    *,
+    actor,
+    is_public: bool,
+    at: dt.datetime | None = None,
+) -> Attachment:
     name = attachments.store(reference=case.reference, checked=checked)
     attachment = Attachment(
         case=case,
@@ -856,6 +967,7 @@ def case_attach(*, actor, case: Case, upload, is_public: bool = False) -> Attach
         original_name=(getattr(upload, "name", "") or "").rsplit("/", 1)[-1][:200],
         uploaded_by=_user(actor),
         is_public=is_public and case.is_public,
+        created_at=at or timezone.now(),
     )
     _validate(attachment, relations=("case", "uploaded_by"))
     attachment.save()
@@ -870,5 +982,6 @@ def case_attach(*, actor, case: Case, upload, is_public: bool = False) -> Attach
             "size": attachment.size,
             "name": attachment.original_name,
         },
+        at=at,
     )
     return attachment

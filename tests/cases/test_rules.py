@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from governance.cases import queries, services
-from governance.cases.models import Status
+from governance.cases.models import Case, Status
 from governance.stakeholders.models import Membership, User
 from tests.cases.conftest import drive
 from tests.permission_table import (
@@ -64,6 +64,8 @@ TABLE = """
 | `cases.follow_case` | public case | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✗ |
 | `cases.follow_case` | private case | ✓ | ✓ | ✓ | ✓ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ |
 | `cases.follow_case` | shared case | ✓ | ✓ | ✓ | ✓ | ✗ | ✓ | ✓ | ✗ | ✓ | ✗ |
+| `cases.handle_cohandler` | — | ✓ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ |
+| `cases.handle_cohandler` | mall task | ✓ | ✓ | ✓ | ✗ | ✗ | ✓ | ✓ | ✗ | ✗ | ✗ |
 | `cases.add_case` | — | ✓ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ |
 | `cases.change_case` | public case | ✓ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ |
 | `cases.delete_case` | public case | ✓ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ |
@@ -88,7 +90,7 @@ ROWS = parse_table(TABLE, APP)
 @pytest.fixture
 def objects(open_case, citizen, partner, lost_item, department_staff, triage_org):
     shared = open_case(is_public=False)
-    services.case_add_cohandler(
+    mall_task = services.case_add_cohandler(
         actor=department_staff, case=shared, organisation=partner, task="调取监控"
     )
     resolved = drive(open_case(), Status.RESOLVED, actor=department_staff)
@@ -99,6 +101,7 @@ def objects(open_case, citizen, partner, lost_item, department_staff, triage_org
         "shared case": shared,
         "triage case": open_case(actor=None, service=None, category=lost_item, is_public=False),
         "resolved case": resolved,
+        "mall task": mall_task,
     }
 
 
@@ -125,7 +128,7 @@ def test_triager_sees_and_handles_only_the_cases_waiting_in_triage(triager, obje
 @pytest.mark.parametrize("role", ROLES)
 def test_visible_cases_query_agrees_with_the_view_permission(request, role, objects):
     user = actor(request, role)
-    cases = [case for label, case in objects.items() if case is not None]
+    cases = [case for case in objects.values() if isinstance(case, Case)]
     expected = {case.pk for case in cases if user.has_perm("cases.view_case", case)}
     assert set(queries.cases_visible_to(user).values_list("pk", flat=True)) == expected
 
