@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("governance.stakeholders.urls")),
     path("", include("governance.notifications.urls")),
     path("", include("governance.kpis.urls")),
+    path("", include("governance.cases.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", language_switch, name="set_language"),
     path("admin/", admin.site.urls),

@@ -102,6 +102,29 @@ def work_queue(user) -> QuerySet[Case]:
     return qs.filter(_in_organisations(acting)).order_by("resolve_due_at", "pk")
 
 
+def all_open() -> QuerySet[Case]:
+    """Every open case, most urgent first: the superuser's work queue."""
+    return _with_relations(Case.objects.filter(status__in=OPEN_STATUSES)).order_by(
+        "resolve_due_at", "pk"
+    )
+
+
+def reported_by(user) -> QuerySet[Case]:
+    """The cases ``user`` reported, newest first ("my cases")."""
+    if not signed_in(user):
+        return Case.objects.none()
+    return _with_relations(Case.objects.filter(reporter_id=user.pk)).order_by("-created_at", "-pk")
+
+
+def public_cases() -> QuerySet[Case]:
+    """Public cases, newest first, for anyone to read."""
+    return (
+        Case.objects.filter(is_public=True)
+        .select_related("service", "category", "station", "responsible")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def triage_queue(user) -> QuerySet[Case]:
     """Open cases that no rule routed, oldest first; empty for anyone but the triage role."""
     qs = _with_relations(Case.objects.filter(responsible__isnull=True, status__in=OPEN_STATUSES))
