@@ -55,3 +55,53 @@ def test_nobody_adds_or_changes_a_case_in_the_admin(mfa_client, superuser, cases
     case.refresh_from_db()
     assert case.title != "rewritten"
     assert client.post(url("delete", case.pk), {"post": "yes"}).status_code == 403
+
+
+def _act(client, action: str, cases):
+    return client.post(
+        url("changelist"),
+        {"action": action, "_selected_action": [case.pk for case in cases]},
+        follow=True,
+    )
+
+
+def test_staff_acknowledge_their_cases_through_the_service(mfa_client, department_staff, cases):
+    case = cases["hukou"]
+    response = _act(mfa_client(department_staff), "acknowledge_selected", [case])
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.status == "acknowledged"
+    assert case.timeline.filter(kind="status").exists()
+    assert "已受理 1 个事项" in response.content.decode()
+
+
+def test_an_action_names_the_cases_it_could_not_change(mfa_client, department_staff, cases):
+    case = cases["hukou"]
+    client = mfa_client(department_staff)
+    _act(client, "acknowledge_selected", [case])
+    # Acknowledged already: the service refuses and the admin says which case and why.
+    page = _act(client, "acknowledge_selected", [case]).content.decode()
+    assert case.reference in page
+    assert "以下事项未变更" in page
+
+
+def test_viewers_may_not_act_even_in_the_admin(mfa_client, department_viewer, cases):
+    case = cases["hukou"]
+    page = _act(mfa_client(department_viewer), "assign_to_me", [case]).content.decode()
+    case.refresh_from_db()
+    assert case.assignee_id is None
+    assert "以下事项未变更" in page
+
+
+def test_assign_to_me(mfa_client, department_staff, cases):
+    case = cases["hukou"]
+    _act(mfa_client(department_staff), "assign_to_me", [case])
+    case.refresh_from_db()
+    assert case.assignee == department_staff
+
+
+def test_cases_outside_the_scope_cannot_be_selected(mfa_client, department_staff, cases):
+    traffic = cases["traffic"]
+    _act(mfa_client(department_staff), "assign_to_me", [traffic])
+    traffic.refresh_from_db()
+    assert traffic.assignee_id is None
