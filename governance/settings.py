@@ -243,6 +243,8 @@ CASES_REOPEN_DAYS = env.int("CASES_REOPEN_DAYS", default=7)
 CASES_SLA_UNKNOWN_YEAR = env.str("CASES_SLA_UNKNOWN_YEAR", default="weekdays")
 if CASES_SLA_UNKNOWN_YEAR not in {"weekdays", "error"}:
     raise ImproperlyConfigured("CASES_SLA_UNKNOWN_YEAR must be 'weekdays' or 'error'.")
+# Open311 GeoReport v2: the jurisdiction_id apps must send; empty accepts any (or none).
+OPEN311_JURISDICTION_ID = env.str("OPEN311_JURISDICTION_ID", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gongzhi 共治 <noreply@gongzhi.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -306,6 +308,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="120/min"),
         "user": env.str("API_THROTTLE_USER", default="600/min"),
+        # Anonymous case reports per address: a mall's shared Wi-Fi is one address for many.
+        "case_report": env.str("API_THROTTLE_CASE_REPORT", default="30/hour"),
     },
     # Off only for the load benchmark, whose traffic all comes from one address.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -325,7 +329,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"NotificationModeEnum": "governance.notifications.models.Mode"},
+    # Choice sets that share a field name, or one set used under two names, get one name each
+    # (dotted paths: read when the schema is built, like INSTALLED_APPS).
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationModeEnum": "governance.notifications.models.Mode",
+        "CaseStatusEnum": "governance.cases.models.Status",
+        "ReportedFigureStatusEnum": "governance.kpis.models.ReportedFigure.Status",
+        "VisitChannelEnum": "governance.stations.models.Channel",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.core.schema.allow_blank_query_choices",

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from governance.cases.api import CaseViewSet
 from governance.core.views import healthz
 from governance.kpis.api import IndicatorViewSet
 from governance.notifications.api import NotificationViewSet, PreferenceViewSet
@@ -17,6 +18,7 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("notifications/preferences", PreferenceViewSet, basename="notification-preference")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("kpis", IndicatorViewSet, basename="kpi")
+router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [
     path("", include("governance.stations.urls")),
@@ -24,6 +26,7 @@ urlpatterns = [
     path("", include("governance.notifications.urls")),
     path("", include("governance.kpis.urls")),
     path("", include("governance.cases.urls")),
+    path("open311/v2/", include("governance.cases.open311.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", language_switch, name="set_language"),
     path("admin/", admin.site.urls),

@@ -7,6 +7,8 @@ are the platform's settings and are kept here by superusers.
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.template import engines
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdmin
@@ -17,12 +19,18 @@ from governance.cases.models import (
     Case,
     Category,
     CoHandler,
+    Open311Client,
+    Open311Request,
     RoutingRule,
+    ServiceAttribute,
     SlaNotice,
     SlaPolicy,
     Status,
     TimelineEntry,
 )
+from governance.cases.open311 import queries as open311_queries
+from governance.cases.open311 import rules as open311_rules
+from governance.cases.open311 import services as open311_services
 from governance.core.admin import CappedCountPaginator, ReadOnlyAdminMixin
 
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
@@ -241,3 +249,177 @@ class SlaNoticeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return request.user.has_perm("cases")
+
+
+# Open311 ---------------------------------------------------------------------------------------
+# The page that shows a new key, once: it is stored only as a digest.
+KEY_PAGE = """{% extends "admin/base_site.html" %}
+{% block content %}<div id="content-main">
+<p>{{ intro }}</p>
+<p><code id="open311-key">{{ key }}</code></p>
+<p><strong>{{ warning }}</strong></p>
+<p><a href="{{ back }}">{{ back_label }}</a></p>
+</div>{% endblock %}"""
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(admin.ModelAdmin):
+    """Apps and their keys: superusers issue, rotate and revoke; the app's organisation looks."""
+
+    list_display = ("name", "organisation", "key_prefix", "is_active", "last_used_at", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "=key_prefix")
+    list_select_related = ("organisation",)
+    fields = (
+        "organisation",
+        "name",
+        "contact_email",
+        "is_active",
+        "key_prefix",
+        "revoked_at",
+        "last_used_at",
+        "created_at",
+    )
+    actions = ("rotate_key", "revoke_keys")
+
+    def get_queryset(self, request):
+        return open311_queries.clients_for_admin(request.user)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("organisation", "name", "contact_email")
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("organisation", "key_prefix", "revoked_at", "last_used_at", "created_at")
+
+    def has_view_permission(self, request, obj=None):
+        return open311_rules.can_view_client.test(request.user, obj)
+
+    def has_add_permission(self, request):
+        return open311_rules.can_keep_clients.test(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return open311_rules.can_keep_clients.test(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return open311_rules.can_keep_clients.test(request.user)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            open311_services.open311_client_update(actor=request.user, client=obj)
+        else:
+            request._open311_key = open311_services.open311_client_issue(
+                actor=request.user, client=obj
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        key = getattr(request, "_open311_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._key_page(request, obj, key)
+
+    def _key_page(self, request, client, key):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Open311 应用密钥"),
+            "intro": _("“%(app)s”的 API 密钥：") % {"app": client.name},
+            "key": key,
+            "warning": _("请立即复制并交给应用的开发者：密钥只显示这一次，平台只保存其摘要。"),
+            "back": reverse("admin:cases_open311client_change", args=[client.pk]),
+            "back_label": _("返回应用"),
+        }
+        response = HttpResponse(engines["django"].from_string(KEY_PAGE).render(context, request))
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("更换所选应用的密钥（旧密钥立即失效）"), permissions=["change"])
+    def rotate_key(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("请只选择一个应用来更换密钥。"), messages.WARNING)
+            return None
+        client = queryset.get()
+        key = open311_services.open311_client_rotate(actor=request.user, client=client)
+        return self._key_page(request, client, key)
+
+    @admin.action(description=_("吊销所选应用的密钥"), permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        for client in queryset:
+            open311_services.open311_client_set_active(
+                actor=request.user, client=client, active=False
+            )
+        self.message_user(request, _("所选应用的密钥已吊销。"), messages.SUCCESS)
+
+
+@admin.register(ServiceAttribute)
+class ServiceAttributeAdmin(admin.ModelAdmin):
+    """Extra questions of a service, kept by the staff who keep the service."""
+
+    list_display = ("service", "code", "datatype", "required", "order", "is_active")
+    list_filter = ("datatype", "is_active")
+    search_fields = ("=service__service_code", "code", "description_zh")
+    list_select_related = ("service",)
+    ordering = ("service__service_code", "order", "code")
+    fields = (
+        "service",
+        "code",
+        "description_zh",
+        "description_en",
+        "datatype",
+        "variable",
+        "required",
+        "datatype_description_zh",
+        "datatype_description_en",
+        "values",
+        "order",
+        "is_active",
+    )
+
+    def get_queryset(self, request):
+        return open311_queries.attributes_for_admin(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "service":
+            kwargs["queryset"] = open311_queries.attribute_services_for_admin(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_view_permission(self, request, obj=None):
+        return open311_rules.can_view_attribute(request.user, obj)
+
+    def has_add_permission(self, request):
+        return open311_rules.can_keep_attribute(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return open311_rules.can_keep_attribute(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return open311_rules.can_keep_attribute(request.user, obj)
+
+
+@admin.register(Open311Request)
+class Open311RequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What apps sent with their reports, for the platform's admins (it names devices and
+    app accounts)."""
+
+    list_display = ("case", "client", "created_at")
+    list_select_related = ("case", "client")
+    search_fields = ("=case__reference",)
+    fields = (
+        "case",
+        "client",
+        "token",
+        "attributes",
+        "address_id",
+        "media_url",
+        "device_id",
+        "account_id",
+        "created_at",
+    )
+    readonly_fields = fields
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser

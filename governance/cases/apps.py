@@ -17,6 +17,16 @@ class CasesConfig(AppConfig):
     def ready(self):
         from governance.cases.metrics import register_metrics
         from governance.cases.notifications import register_event_types
+        from governance.cases.open311.seed import MODELS as OPEN311_MODELS
+        from governance.cases.open311.seed import seed_open311
+        from governance.cases.seed import MODELS as CASES_MODELS
+        from governance.cases.seed import seed_cases
+        from governance.core import routes
+        from governance.core.seeding import register_seeder
 
         register_event_types()
         register_metrics()
+        for page in ("service", "station"):
+            routes.register_page_action(page, "cases:report", _("报告问题"), param=page, order=20)
+        register_seeder("cases", seed_cases, order=25, models=CASES_MODELS)
+        register_seeder("open311", seed_open311, order=40, models=OPEN311_MODELS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -149,6 +150,23 @@ class NoteForm(BodyForm):
     prefix = "note"
 
 
+class ContactForm(forms.Form):
+    """A call or message to the reporter (回访), recorded on the case."""
+
+    prefix = "contact"
+
+    channel = forms.ChoiceField(label=_("联系方式"), choices=())
+    body = forms.CharField(
+        label=_("沟通内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from governance.cases.services import CONTACT_CHANNELS
+
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = list(CONTACT_CHANNELS.items())
+
+
 class TransitionForm(forms.Form):
     prefix = "transition"
 
@@ -170,7 +188,14 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, allowed=(), **kwargs):
         super().__init__(*args, **kwargs)
         labels = dict(Status.choices)
-        self.fields["to"].choices = [(status, labels[status]) for status in allowed]
+        offered = [(status, labels[status]) for status in allowed]
+        field = self.fields["to"]
+        field.error_messages["invalid_choice"] = format_lazy(
+            _("未知的状态；可以变为：{}。"), "、".join(str(label) for _s, label in offered)
+        )
+        # A submitted form accepts every status: the service refuses one the case cannot take
+        # and names the ones it can (a stale page's choice, a hand-made request).
+        field.choices = list(Status.choices) if self.is_bound else offered
 
 
 class ReopenForm(forms.Form):
@@ -192,8 +217,22 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, members=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if members is not None:
+        if isinstance(members, list | tuple):
+            # People already read (one query for every form on the page): plain choices.
+            self._people = {str(person.pk): person for person in members}
+            self.fields["assignee"] = forms.ChoiceField(
+                label=self.fields["assignee"].label,
+                required=False,
+                choices=[("", _("（无）")), *((str(p.pk), str(p)) for p in members)],
+            )
+        elif members is not None:
             self.fields["assignee"].queryset = members
+
+    def clean_assignee(self):
+        value = self.cleaned_data["assignee"]
+        if hasattr(self, "_people"):
+            return self._people.get(value) if value else None
+        return value
 
 
 class RouteForm(forms.Form):

@@ -10,11 +10,13 @@ Writes go through ``governance.cases.services``; the models only keep the invari
 
 from __future__ import annotations
 
+import re
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -256,6 +258,7 @@ class Case(TimeStampedModel):
         RULE = "rule", _("按规则分派")
         TRIAGE = "triage", _("待分拨")
         MANUAL = "manual", _("人工分派")
+        DIRECT = "direct", _("按来源直接分派")
 
     reference = models.CharField(_("编号"), max_length=24, unique=True, editable=False)
     title = models.CharField(_("标题"), max_length=120)
@@ -496,6 +499,8 @@ class Case(TimeStampedModel):
             return _("由分派规则“%(rule)s”分派") % {"rule": name}
         if self.routing == self.Routing.MANUAL:
             return _("由工作人员人工分派")
+        if self.routing == self.Routing.DIRECT:
+            return _("按来源直接分派给负责单位（如差评由办理单位整改）")
         return _("没有匹配的分派规则，等待分拨")
 
 
@@ -596,6 +601,7 @@ class TimelineEntry(AppendOnlyModel):
         ASSIGNED = "assigned", pgettext_lazy("case timeline", "指定经办人")
         COHANDLER = "cohandler", pgettext_lazy("case timeline", "增加协办单位")
         COHANDLER_TASK = "cohandler_task", pgettext_lazy("case timeline", "协办任务更新")
+        CONTACT = "contact", pgettext_lazy("case timeline", "联系报告人")
         ATTACHMENT = "attachment", pgettext_lazy("case timeline", "附件")
         DUE_CHANGED = "due_changed", pgettext_lazy("case timeline", "调整时限")
 
@@ -742,3 +748,192 @@ class SlaNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.get_kind_display()} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+# Open311 GeoReport v2 (governance.cases.open311) ---------------------------------------------
+class Open311Client(TimeStampedModel):
+    """An app that reports problems through Open311 on behalf of citizens, with its API key.
+
+    The key is shown once, when it is issued or rotated, and only its SHA-256 digest is kept
+    (keys are 256 random bits, so a slow hash would add nothing); ``key_prefix`` lets people
+    tell keys apart. A revoked client keeps its row, and its requests keep their history.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="open311_clients",
+        verbose_name=_("所属组织"),
+        help_text=_("对该应用及其密钥负责的组织；其成员可以查看该应用。"),
+    )
+    name = models.CharField(_("应用名称"), max_length=120)
+    contact_email = models.EmailField(_("开发者联系邮箱"), blank=True)
+    key_prefix = models.CharField(_("密钥前缀"), max_length=16, editable=False)
+    key_hash = models.CharField(_("密钥摘要"), max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(
+        _("启用"), default=True, help_text=_("停用即吊销密钥，使用该密钥的提交会被拒绝。")
+    )
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("Open311 应用")
+        verbose_name_plural = pgettext_lazy("plural", "Open311 应用")
+        ordering = ("organisation", "name")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("organisation", "name"), name="cases_open311client_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+
+class ServiceAttribute(TimeStampedModel):
+    """An extra question an Open311 app asks about a catalogue service (GeoReport v2's
+    service definition attribute): a service with active attributes says ``metadata=true``."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", _("单行文字")
+        NUMBER = "number", _("数字")
+        DATETIME = "datetime", _("日期时间")
+        TEXT = "text", _("多行文字")
+        SINGLEVALUELIST = "singlevaluelist", _("单选")
+        MULTIVALUELIST = "multivaluelist", _("多选")
+
+    LIST_DATATYPES = frozenset({Datatype.SINGLEVALUELIST, Datatype.MULTIVALUELIST})
+
+    service = models.ForeignKey(
+        "stations.Service",
+        on_delete=models.CASCADE,
+        related_name="open311_attributes",
+        verbose_name=_("服务事项"),
+    )
+    code = models.CharField(
+        _("编码"),
+        max_length=64,
+        validators=[
+            RegexValidator(r"^[A-Za-z0-9_\-]+$", _("编码只能包含字母、数字、下划线和连字符。"))
+        ],
+    )
+    variable = models.BooleanField(
+        _("需要填写"), default=True, help_text=_("不勾选表示仅为提示信息，不接受填写。")
+    )
+    datatype = models.CharField(_("数据类型"), max_length=16, choices=Datatype.choices)
+    required = models.BooleanField(_("必填"), default=False)
+    description_zh = models.CharField(_("中文问题"), max_length=300)
+    description_en = models.CharField(_("英文问题"), max_length=400, blank=True)
+    datatype_description_zh = models.CharField(_("中文填写说明"), max_length=200, blank=True)
+    datatype_description_en = models.CharField(_("英文填写说明"), max_length=300, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=1)
+    values = models.JSONField(
+        _("选项"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '单选和多选的选项，例如 [{"key": "blurry", "name_zh": "照片模糊", '
+            '"name_en": "Blurry photo"}]；其他类型留空。'
+        ),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    description = Localized("description")
+    datatype_description = Localized("datatype_description")
+
+    class Meta:
+        verbose_name = _("Open311 附加问题")
+        verbose_name_plural = pgettext_lazy("plural", "Open311 附加问题")
+        ordering = ("service", "order", "code")
+        constraints = [
+            models.UniqueConstraint(fields=("service", "code"), name="cases_attribute_unique_code"),
+            models.CheckConstraint(
+                condition=Q(variable=True) | Q(required=False),
+                name="cases_attribute_required_is_variable",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("service", "is_active", "order"), name="cases_attribute_svc_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} · {self.code}"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.required and not self.variable:
+            errors["required"] = _("仅为提示信息的问题不能设为必填。")
+        if self.datatype in self.LIST_DATATYPES:
+            problem = _values_problem(self.values)
+            if problem:
+                errors["values"] = problem
+        elif self.values:
+            errors["values"] = _("只有单选和多选需要选项。")
+        if errors:
+            raise ValidationError(errors)
+
+    def value_name(self, key: str) -> str:
+        """The option's name in the active language (its key if it has none)."""
+        from django.utils import translation
+
+        english = (translation.get_language() or "").startswith("en")
+        for value in self.values:
+            if value.get("key") == key:
+                return (english and value.get("name_en")) or value.get("name_zh") or key
+        return key
+
+
+def _values_problem(values) -> str:
+    """Why a list attribute's options are not usable, or ``""``."""
+    if not isinstance(values, list) or not values:
+        return _("单选和多选至少需要一个选项。")
+    keys = []
+    for value in values:
+        if not isinstance(value, dict) or set(value) - {"key", "name_zh", "name_en"}:
+            return _("每个选项须写成包含 key、name_zh、name_en 的对象。")
+        key = value.get("key")
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", key):
+            return _("选项的 key 只能包含字母、数字、下划线和连字符。")
+        if not isinstance(value.get("name_zh"), str) or not value["name_zh"].strip():
+            return _("每个选项都需要中文名称（name_zh）。")
+        if not isinstance(value.get("name_en", ""), str):
+            return _("选项的英文名称（name_en）须为文字。")
+        keys.append(key)
+    if len(keys) != len(set(keys)):
+        return _("选项的 key 不能重复。")
+    return ""
+
+
+class Open311Request(models.Model):
+    """What an Open311 submission carried beyond the case itself: the app it came through, the
+    token GeoReport's ``tokens/{token}`` resolves, the answers to the service's attributes and
+    the identifiers the app sent (never shown in the public Open311 answers)."""
+
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, related_name="open311", verbose_name=_("事项")
+    )
+    client = models.ForeignKey(
+        Open311Client,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("Open311 应用"),
+    )
+    token = models.UUIDField(_("令牌"), default=uuid.uuid4, unique=True, editable=False)
+    attributes = models.JSONField(_("附加问题答复"), default=dict, blank=True)
+    address_id = models.CharField(_("地址编号"), max_length=64, blank=True)
+    media_url = models.URLField(_("媒体链接"), max_length=500, blank=True)
+    device_id = models.CharField(_("设备标识"), max_length=100, blank=True)
+    account_id = models.CharField(_("应用账号"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("Open311 提交")
+        verbose_name_plural = pgettext_lazy("plural", "Open311 提交")
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("client", "-created_at"), name="cases_open311req_client_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.token)

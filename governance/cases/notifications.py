@@ -1,12 +1,11 @@
 """The event types this app declares with the notifications registry.
 
-Links point at the case page by its URL name ``cases:detail`` (argument: the reference) once the
-pages exist; until then a notification carries no link.
+Links point at the case page by its URL name ``cases:detail`` (argument: the reference).
 """
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from governance.cases.events import (
@@ -31,10 +30,7 @@ AT_ONCE = {Audience.DEPARTMENT: "immediate", Audience.PARTNER: "immediate"}
 
 
 def case_url(event) -> str:
-    try:
-        return reverse("cases:detail", args=[event.reference])
-    except NoReverseMatch:
-        return ""
+    return reverse("cases:detail", args=[event.reference])
 
 
 def acting_in(organisation_id: int | None, roles=ACTING_ROLES):

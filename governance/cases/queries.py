@@ -6,9 +6,12 @@ a case row shows are joined, its co-handlers (which the permission predicates re
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from governance.cases.models import (
     OPEN_STATUSES,
@@ -123,6 +126,31 @@ def public_cases() -> QuerySet[Case]:
         .select_related("service", "category", "station", "responsible")
         .order_by("-created_at", "-pk")
     )
+
+
+QUEUE_TABS = ("mine", "department", "triage", "overdue", "due_soon")
+DEFAULT_RESOLVE_DUE_SOON = dt.timedelta(hours=24)
+
+
+def queue(user, tab: str, *, now: dt.datetime | None = None) -> QuerySet[Case]:
+    """One tab of the staff work queue, for the page and the API alike: ``mine`` (assigned to
+    the user), ``department`` (every open case of their organisations; every open case for a
+    superuser), ``triage``, ``overdue`` (past the resolution deadline) and ``due_soon`` (due
+    within ``CASES_RESOLVE_DUE_SOON``, 24 hours)."""
+    if tab == "triage":
+        return triage_queue(user)
+    if tab not in QUEUE_TABS:
+        raise ValueError(f"unknown queue tab {tab!r}")
+    qs = all_open() if getattr(user, "is_superuser", False) and user.is_active else work_queue(user)
+    now = now or timezone.now()
+    if tab == "mine":
+        return qs.filter(assignee_id=user.pk)
+    if tab == "overdue":
+        return qs.filter(resolve_due_at__lt=now)
+    if tab == "due_soon":
+        window = getattr(settings, "CASES_RESOLVE_DUE_SOON", DEFAULT_RESOLVE_DUE_SOON)
+        return qs.filter(resolve_due_at__gte=now, resolve_due_at__lt=now + window)
+    return qs
 
 
 def triage_queue(user) -> QuerySet[Case]:

@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext, override
 from django.utils.translation import gettext_lazy as _
 
@@ -42,8 +41,10 @@ from governance.cases.models import (
     TimelineEntry,
 )
 from governance.cases.queries import users_who_may_see
-from governance.cases.routing import route, triage_slug
+from governance.cases.routing import Route, route, triage_slug
 from governance.cases.rules import is_reporter, signed_in
+from governance.cases.signals import case_status_changed
+from governance.core import clock
 from governance.kpis.registry import TZ, day_range, local_day
 from governance.kpis.services import kpis_mark_dirty
 from governance.notifications.services import publish
@@ -88,6 +89,10 @@ RESOLVED_RELATIONS = frozenset(
 CASE_FIELDS = frozenset(field.name for field in Case._meta.concrete_fields)
 
 
+def _now() -> dt.datetime:
+    return clock.now()
+
+
 def _user(actor) -> User | None:
     """The actor as a signed-in, active user, or ``None`` (anonymous or the system)."""
     return actor if actor is not None and signed_in(actor) else None
@@ -106,7 +111,7 @@ def _validate(instance, *, relations=(), changed=None) -> None:
 
 def _days_since(moment: dt.datetime) -> list[dt.date]:
     """The days from ``moment``'s to today: a case's backlog changes on each of them."""
-    first, today = local_day(moment), local_day(timezone.now())
+    first, today = local_day(moment), local_day(_now())
     return day_range(first, max(first, today))
 
 
@@ -155,7 +160,7 @@ def _record(
         is_public=is_public,
         body=body,
         data=data or {},
-        created_at=at or timezone.now(),
+        created_at=at or _now(),
     )
     _validate(entry, relations=("case", "actor"))
     entry.save()
@@ -243,6 +248,9 @@ def case_open(
     opened_at: dt.datetime | None = None,
     system: bool = False,
     uploads: Sequence = (),
+    acknowledge_due_at: dt.datetime | None = None,
+    resolve_due_at: dt.datetime | None = None,
+    responsible: Organisation | None = None,
 ) -> Case:
     """Open a case: number it, route it, start its SLA clocks, tell the people who handle it.
 
@@ -250,6 +258,11 @@ def case_open(
     user) may leave contact details, which only the handling organisations' staff will see.
     ``system=True`` says the platform opens it (the feedback and proposals wings), which only
     they may claim. The reporter follows their case from the start.
+
+    ``acknowledge_due_at`` and ``resolve_due_at`` replace the SLA policy's deadlines, and
+    ``responsible`` the routing rules; only the platform (``system``) sets them, for cases that
+    another rule places and times (a bad rating's rectification goes to the organisation that
+    handled the visit, due in that organisation's own number of working days).
 
     ``uploads`` are the report's photos or PDFs (at most ``attachments.MAX_PER_CASE``): all
     are checked before anything is written, so a bad file refuses the whole report, and they
@@ -275,12 +288,20 @@ def case_open(
                 )
             }
         )
+    if (acknowledge_due_at or resolve_due_at or responsible) and not system:
+        raise PermissionDenied(_("只有系统开立的事项才能指定时限或负责单位。"))
+    if responsible is not None and not responsible.is_active:
+        raise ValidationError({"responsible": _("该组织已停用。")})
     checked_uploads = [(attachments.check(upload), upload) for upload in uploads]
-    opened_at = opened_at or timezone.now()
-    found = route(
-        service_id=service.pk if service else None,
-        category_id=category.pk if category else None,
-        station_id=station.pk if station else None,
+    opened_at = opened_at or _now()
+    found = (
+        Route()
+        if responsible is not None
+        else route(
+            service_id=service.pk if service else None,
+            category_id=category.pk if category else None,
+            station_id=station.pk if station else None,
+        )
     )
     case = Case(
         title=title.strip(),
@@ -298,8 +319,14 @@ def case_open(
         contact_email=contact_email.strip(),
         priority=priority,
         is_public=is_public,
-        responsible_id=found.responsible_id,
-        routing=Case.Routing.RULE if found.rule else Case.Routing.TRIAGE,
+        responsible_id=responsible.pk if responsible is not None else found.responsible_id,
+        routing=(
+            Case.Routing.DIRECT
+            if responsible is not None
+            else Case.Routing.RULE
+            if found.rule
+            else Case.Routing.TRIAGE
+        ),
         routed_by=found.rule,
         routed_by_name=found.rule.name_zh if found.rule else "",
         created_at=opened_at,
@@ -315,10 +342,10 @@ def case_open(
         priority=priority,
     )
     case.sla_policy_id = clock.policy_id
-    case.acknowledge_due_at = clock.acknowledge_due_at
-    case.resolve_due_at = clock.resolve_due_at
+    case.acknowledge_due_at = acknowledge_due_at or clock.acknowledge_due_at
+    case.resolve_due_at = resolve_due_at or clock.resolve_due_at
     case.due_estimated = clock.estimated
-    triage = None if found.rule else triage_organisation()
+    triage = None if case.responsible_id else triage_organisation()
     task = _cohandler_task(found.rule) if found.cohandler_ids else ""
     # Every read is done: the counter row stays locked from here to the commit.
     case.reference = next_reference(at=opened_at)
@@ -345,8 +372,22 @@ def case_open(
                 "rule_name": found.rule.name_zh,
                 "responsible_id": found.responsible_id,
                 "cohandler_ids": list(found.cohandler_ids),
-                "acknowledge_due_at": clock.acknowledge_due_at.isoformat(),
-                "resolve_due_at": clock.resolve_due_at.isoformat(),
+                "acknowledge_due_at": case.acknowledge_due_at.isoformat(),
+                "resolve_due_at": case.resolve_due_at.isoformat(),
+            },
+            at=opened_at,
+        )
+    elif responsible is not None:
+        _record(
+            case,
+            TimelineEntry.Kind.ROUTED,
+            actor=None,
+            is_public=False,
+            data={
+                "routing": Case.Routing.DIRECT,
+                "responsible_id": responsible.pk,
+                "acknowledge_due_at": case.acknowledge_due_at.isoformat(),
+                "resolve_due_at": case.resolve_due_at.isoformat(),
             },
             at=opened_at,
         )
@@ -441,6 +482,26 @@ def _check_transition_permission(actor, case: Case, to: str) -> None:
         _require(actor, "cases.handle_case", case, _("只有办理单位的工作人员才能变更事项状态。"))
 
 
+def transitions_for(actor, case: Case) -> list[str]:
+    """The statuses ``actor`` may move ``case`` to now: the lifecycle's next steps, less those
+    the actor may not take (a reporter may only close a resolved case or reopen it within the
+    window) and, while the case waits in triage, those that need a responsible organisation.
+    ``case_transition`` checks the same again."""
+    user = _user(actor)
+    if user is None:
+        return []
+    allowed = []
+    for target in allowed_transitions(case):
+        if target in NEEDS_RESPONSIBLE and case.responsible_id is None:
+            continue
+        try:
+            _check_transition_permission(user, case, target)
+        except PermissionDenied:
+            continue
+        allowed.append(target)
+    return allowed
+
+
 @transaction.atomic
 def case_transition(
     *,
@@ -469,7 +530,7 @@ def case_transition(
             _("事项还在分拨队列中：请先分派给责任单位，或不予受理、标记为重复。"),
             code="in_triage",
         )
-    at = at or timezone.now()
+    at = at or _now()
     if at < case.created_at:
         raise ValidationError(_("状态变更时间不能早于事项提交时间。"), code="before_opened")
     if at < case.status_changed_at:
@@ -571,6 +632,7 @@ def case_transition(
     )
     if to == Status.DUPLICATE:
         _move_followers(case, case.duplicate_of)
+    case_status_changed.send(sender=Case, case=case, old=old, new=to, actor=actor, at=at)
     return case
 
 
@@ -733,7 +795,7 @@ def case_add_cohandler(
         raise ValidationError({"organisation": _("该组织已是此事项的协办单位。")})
     if assignee is not None and not _acting_member(assignee, organisation.pk):
         raise ValidationError({"assignee": _("协办经办人必须是协办单位的工作人员。")})
-    if due_at is not None and due_at <= timezone.now():
+    if due_at is not None and due_at <= _now():
         raise ValidationError({"due_at": _("完成期限必须晚于现在。")})
     cohandler = CoHandler(
         case=case, organisation=organisation, task=task.strip(), assignee=assignee, due_at=due_at
@@ -788,7 +850,7 @@ def cohandler_assign(
         raise ValidationError(_("协办任务已结束，不能再安排。"), code="not_open")
     if assignee is not None and not _acting_member(assignee, cohandler.organisation_id):
         raise ValidationError({"assignee": _("协办经办人必须是协办单位的工作人员。")})
-    if due_at is not None and due_at <= timezone.now():
+    if due_at is not None and due_at <= _now():
         raise ValidationError({"due_at": _("完成期限必须晚于现在。")})
     fields = ["assignee", "updated_at"]
     data = {
@@ -824,7 +886,7 @@ def cohandler_complete(*, actor, cohandler: CoHandler, note: str) -> CoHandler:
     if not note:
         raise ValidationError({"note": _("请说明完成情况。")}, code="required")
     cohandler.state = CoHandler.State.DONE
-    cohandler.done_at = timezone.now()
+    cohandler.done_at = _now()
     cohandler.save(update_fields=["state", "done_at", "updated_at"])
     _record(
         cohandler.case,
@@ -858,11 +920,64 @@ def case_reply(*, actor, case: Case, body: str) -> TimelineEntry:
 
 
 @transaction.atomic
-def case_note(*, actor, case: Case, body: str) -> TimelineEntry:
-    """An internal note, read only by the organisations on the case."""
+def case_note(*, actor, case: Case, body: str, system: bool = False) -> TimelineEntry:
+    """An internal note, read only by the organisations on the case. ``system=True`` is the
+    platform writing (a wing recording what happened on its side, e.g. a re-rating), with no
+    actor and no permission to check; only code, never a request, passes it."""
     case = Case.objects.prefetch_related("cohandlers").get(pk=case.pk)
-    _require(actor, "cases.note_case", case, _("只有办理单位和协办单位的工作人员才能写内部备注。"))
+    if system:
+        actor = None
+    else:
+        _require(
+            actor, "cases.note_case", case, _("只有办理单位和协办单位的工作人员才能写内部备注。")
+        )
     return _record(case, TimelineEntry.Kind.NOTE, actor=actor, is_public=False, body=_text(body))
+
+
+CONTACT_CHANNELS = {
+    "phone": _("电话"),
+    "sms": _("短信"),
+    "email": _("电子邮件"),
+    "in_person": _("当面"),
+}
+
+
+@transaction.atomic
+def case_record_contact(
+    *, actor, case: Case, channel: str, body: str, at: dt.datetime | None = None
+) -> TimelineEntry:
+    """Record a call or message to the reporter (a return visit, 回访): how, when and what was
+    said. Internal, like the contact details it used."""
+    case = Case.objects.prefetch_related("cohandlers").get(pk=case.pk)
+    _require(actor, "cases.view_case_contact", case, _("只有办理单位的工作人员才能记录联系情况。"))
+    if _user(actor) is not None and is_reporter(actor, case):
+        raise PermissionDenied(_("只有办理单位的工作人员才能记录联系情况。"))
+    if channel not in CONTACT_CHANNELS:
+        raise ValidationError(
+            {
+                "channel": ValidationError(
+                    _("未知的联系方式；可以是：%(allowed)s。"),
+                    params={"allowed": "、".join(CONTACT_CHANNELS)},
+                    code="invalid_choice",
+                )
+            }
+        )
+    at = at or _now()
+    if at < case.created_at or at > _now() + dt.timedelta(minutes=5):
+        raise ValidationError({"at": _("联系时间须在事项提交之后、现在之前。")})
+    entry = _record(
+        case,
+        TimelineEntry.Kind.CONTACT,
+        actor=actor,
+        is_public=False,
+        body=_text(body),
+        data={"channel": channel},
+        at=at,
+    )
+    # Figures of contacting in time (a wing's return-visit rate) count by the deadline's day.
+    if case.acknowledge_due_at is not None:
+        kpis_mark_dirty(days=[local_day(case.acknowledge_due_at)])
+    return entry
 
 
 @transaction.atomic
@@ -967,7 +1082,7 @@ def _store_attachment(
         original_name=(getattr(upload, "name", "") or "").rsplit("/", 1)[-1][:200],
         uploaded_by=_user(actor),
         is_public=is_public and case.is_public,
-        created_at=at or timezone.now(),
+        created_at=at or _now(),
     )
     _validate(attachment, relations=("case", "uploaded_by"))
     attachment.save()

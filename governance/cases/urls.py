@@ -14,9 +14,7 @@ urlpatterns = [
     path("cases/queue/", views.queue, name="queue"),
     path(f"cases/{REFERENCE}/", views.detail, name="detail"),
     path(f"cases/{REFERENCE}/submitted/", views.submitted, name="submitted"),
-    path(
-        f"cases/{REFERENCE}/attachments/<int:pk>/", views.attachment, name="attachment"
-    ),
+    path(f"cases/{REFERENCE}/attachments/<int:pk>/", views.attachment, name="attachment"),
     path(
         f"cases/{REFERENCE}/cohandlers/<int:pk>/<slug:action>/",
         views.cohandler_act,

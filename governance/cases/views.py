@@ -40,17 +40,18 @@ from governance.cases import forms, queries, services
 from governance.cases.models import OPEN_STATUSES, Case, CoHandler, Source, Status, TimelineEntry
 from governance.cases.rules import is_triager, signed_in
 from governance.core.admin import CappedCountPaginator
-from governance.stakeholders.models import Organisation, User
+from governance.stakeholders.models import Membership, Organisation, User
 from governance.stakeholders.queries import acting_members
 from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
 
 QUEUE_PAGE_SIZE = 50
+RECEIPTS_KEY = "cases_reported"
+RECEIPTS_KEPT = 20
 MINE_PAGE_SIZE = 20
-DEFAULT_DUE_SOON = dt.timedelta(hours=24)
 
 
 def _due_soon() -> dt.timedelta:
-    return getattr(settings, "CASES_RESOLVE_DUE_SOON", DEFAULT_DUE_SOON)
+    return getattr(settings, "CASES_RESOLVE_DUE_SOON", queries.DEFAULT_RESOLVE_DUE_SOON)
 
 
 def _visible_case(request, reference: str) -> Case:
@@ -110,6 +111,8 @@ def report(request):
                     return render(request, "cases/report.html", {"form": form}, status=413)
                 _put_on_form(form, _photos_error(error))
             else:
+                receipts = request.session.get(RECEIPTS_KEY, [])[-(RECEIPTS_KEPT - 1) :]
+                request.session[RECEIPTS_KEY] = [*receipts, case.reference]
                 return redirect("cases:submitted", reference=case.reference)
         return render(request, "cases/report.html", {"form": form}, status=400)
     form = forms.ReportForm(initial=initial, user=user)
@@ -135,6 +138,10 @@ def submitted(request, reference: str):
     if case is None:
         raise Http404
     can_view = request.user.has_perm("cases.view_case", case)
+    # References are sequential: the receipt of a private case is for the browser that sent
+    # the report (or those who may see the case), never for someone trying numbers.
+    if not can_view and reference not in request.session.get(RECEIPTS_KEY, []):
+        raise Http404
     return render(request, "cases/submitted.html", {"case": case, "can_view": can_view})
 
 
@@ -209,6 +216,9 @@ def _describe(entries: list[TimelineEntry]) -> list[Line]:
                     "org": name,
                     "name": str(user) if user else _("无"),
                 }
+        elif kind == TimelineEntry.Kind.CONTACT:
+            channel = services.CONTACT_CHANNELS.get(data.get("channel"), "")
+            title = _("联系报告人（%(channel)s）") % {"channel": channel}
         elif kind == TimelineEntry.Kind.ATTACHMENT:
             detail = data.get("name", "")
         elif kind == TimelineEntry.Kind.DUE_CHANGED:
@@ -225,16 +235,24 @@ def _members_of(organisation_id: int | None) -> QuerySet[User]:
     return acting_members([organisation_id]).order_by("display_name", "email")
 
 
-def _transitions_for(user, case: Case) -> list[str]:
-    """The transitions ``user`` may make now (the services check again)."""
-    allowed = services.allowed_transitions(case)
-    if user.has_perm("cases.handle_case", case):
-        if case.in_triage:
-            allowed = tuple(s for s in allowed if s not in services.NEEDS_RESPONSIBLE)
-        return [
-            s for s in allowed if s != Status.REOPENED or user.has_perm("cases.reopen_case", case)
-        ]
-    return []
+def _members_by_organisation(organisation_ids: list[int]) -> dict[int, list[User]]:
+    """The acting members of each organisation, in one query for all of them."""
+    if not organisation_ids:
+        return {}
+    seats = (
+        Membership.objects.filter(
+            organisation_id__in=organisation_ids,
+            organisation__is_active=True,
+            role__in=ACTING_ROLES,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("user__display_name", "user__email")
+    )
+    people: dict[int, list[User]] = {}
+    for seat in seats:
+        people.setdefault(seat.organisation_id, []).append(seat.user)
+    return people
 
 
 def _detail_context(request, case: Case, bound: dict | None = None) -> dict:
@@ -242,14 +260,13 @@ def _detail_context(request, case: Case, bound: dict | None = None) -> dict:
     bound = bound or {}
     internal = user.has_perm("cases.view_case_internal", case)
     can_handle = user.has_perm("cases.handle_case", case)
-    can_reopen = (
-        Status.REOPENED in services.allowed_transitions(case)
-        and user.has_perm("cases.reopen_case", case)
-        and not can_handle
-    )
-    can_close = case.status == Status.RESOLVED and not can_handle and case.reporter_id == user.pk
+    transitions = services.transitions_for(user, case)
+    # The reporter's two steps have their own buttons; handlers use the transition form.
+    can_reopen = not can_handle and Status.REOPENED in transitions
+    can_close = not can_handle and Status.CLOSED in transitions
     entries = list(queries.timeline_for(user, case))
     cohandlers = list(case.cohandlers.all())
+    people = _members_by_organisation([c.organisation_id for c in cohandlers])
     cohandler_rows = []
     for cohandler in cohandlers:
         cohandler.case = case
@@ -265,7 +282,7 @@ def _detail_context(request, case: Case, bound: dict | None = None) -> dict:
                 "assign_form": bound.get(f"task-{cohandler.pk}")
                 or forms.AssignForm(
                     prefix=f"task-{cohandler.pk}",
-                    members=_members_of(cohandler.organisation_id),
+                    members=people.get(cohandler.organisation_id, []),
                     initial={"assignee": cohandler.assignee_id},
                 ),
             }
@@ -292,12 +309,13 @@ def _detail_context(request, case: Case, bound: dict | None = None) -> dict:
         context["reply_form"] = bound.get("reply") or forms.ReplyForm()
     if context["can_note"]:
         context["note_form"] = bound.get("note") or forms.NoteForm()
+    if context["contact"] is not None and internal and not context["is_reporter"]:
+        context["contact_form"] = bound.get("contact") or forms.ContactForm()
     if context["can_attach"]:
         context["attachment_form"] = bound.get("attachment") or forms.AttachmentForm()
     if can_reopen:
         context["reopen_form"] = bound.get("reopen") or forms.ReopenForm()
     if can_handle:
-        transitions = _transitions_for(user, case)
         if transitions:
             context["transition_form"] = bound.get("transition") or forms.TransitionForm(
                 allowed=transitions
@@ -311,6 +329,11 @@ def _detail_context(request, case: Case, bound: dict | None = None) -> dict:
                 context["cohandler_form"] = bound.get("cohandler") or forms.CoHandlerForm()
                 context["due_form"] = bound.get("due") or forms.DueForm()
             context["route_form"] = bound.get("route") or forms.RouteForm()
+    # A refused form comes back with its message even when the page would not offer it now
+    # (a colleague closed the case meanwhile).
+    for key, form in bound.items():
+        if "-" not in key:
+            context.setdefault(f"{key}_form", form)
     return context
 
 
@@ -360,6 +383,13 @@ def _close(request, case, data):
 def _reply(request, case, data):
     services.case_reply(actor=request.user, case=case, body=data["body"])
     return _("答复已发布。")
+
+
+def _contact(request, case, data):
+    services.case_record_contact(
+        actor=request.user, case=case, channel=data["channel"], body=data["body"]
+    )
+    return _("联系记录已保存。")
 
 
 def _note(request, case, data):
@@ -428,6 +458,7 @@ ACTIONS: dict[str, Action] = {
     "close": Action(_NoInput, _close, "close"),
     "reply": Action(forms.ReplyForm, _reply, "reply"),
     "note": Action(forms.NoteForm, _note, "note"),
+    "contact": Action(forms.ContactForm, _contact, "contact"),
     "assign": Action(forms.AssignForm, _assign, "assign"),
     "route": Action(forms.RouteForm, _route, "route"),
     "cohandlers": Action(forms.CoHandlerForm, _add_cohandler, "cohandler"),
@@ -440,9 +471,7 @@ ACTIONS: dict[str, Action] = {
 
 def _bind(action: Action, request, case: Case):
     if action.form is forms.TransitionForm:
-        return action.form(
-            request.POST, allowed=_transitions_for(request.user, case) or [Status.NEW]
-        )
+        return action.form(request.POST, allowed=services.transitions_for(request.user, case))
     if action.form is forms.AssignForm:
         return action.form(request.POST, members=_members_of(case.responsible_id))
     if action.form is forms.AttachmentForm:
@@ -458,6 +487,8 @@ def act(request, reference: str, action: str):
     if chosen is None:
         raise Http404
     case = _visible_case(request, reference)
+    if action == "transition" and not request.user.has_perm("cases.handle_case", case):
+        raise PermissionDenied(_("只有办理单位的工作人员才能变更事项状态。"))
     form = _bind(chosen, request, case)
     if form.is_valid():
         try:
@@ -467,6 +498,9 @@ def act(request, reference: str, action: str):
             status = 413 if getattr(error, "code", None) == "too_large" else 400
         else:
             messages.success(request, message)
+            if not queries.cases_visible_to(request.user).filter(pk=case.pk).exists():
+                # Routed or passed on out of the user's sight: back to their queue.
+                return redirect("cases:queue")
             return redirect(case_url(case))
     else:
         status = 400
@@ -540,20 +574,6 @@ def _may_work(user) -> bool:
     return user.is_superuser or bool(organisation_ids(user, roles=ACTING_ROLES)) or is_triager(user)
 
 
-def _queue(user, tab: str) -> QuerySet[Case]:
-    if tab == "triage":
-        return queries.triage_queue(user)
-    qs = queries.work_queue(user) if not user.is_superuser else queries.all_open()
-    now = timezone.now()
-    if tab == "mine":
-        return qs.filter(assignee_id=user.pk)
-    if tab == "overdue":
-        return qs.filter(resolve_due_at__lt=now)
-    if tab == "due_soon":
-        return qs.filter(resolve_due_at__gte=now, resolve_due_at__lt=now + _due_soon())
-    return qs
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def queue(request):
@@ -563,7 +583,7 @@ def queue(request):
     filters = forms.QueueFilterForm(request.GET or None)
     params = filters.cleaned_data if filters.is_valid() else {}
     tab = params.get("tab") or "department"
-    qs = _queue(user, tab)
+    qs = queries.queue(user, tab)
     if params.get("status"):
         qs = qs.filter(status=params["status"])
     if params.get("priority"):
@@ -579,7 +599,7 @@ def queue(request):
     )
     bulk = None
     if request.method == "POST":
-        bulk = forms.BulkAssignForm(request.POST, cases=_queue(user, tab), members=members)
+        bulk = forms.BulkAssignForm(request.POST, cases=queries.queue(user, tab), members=members)
         if bulk.is_valid():
             done = _bulk_assign(request, bulk.cleaned_data["cases"], bulk.cleaned_data["assignee"])
             if done is not None:
@@ -613,7 +633,9 @@ def _query_without_page(request) -> str:
 def _tab_counts(user) -> dict[str, int]:
     """How many cases wait in each tab, capped like the pager (one query per tab)."""
     cap = CappedCountPaginator.CAP
-    return {tab: _queue(user, tab).order_by()[:cap].count() for tab, _label in forms.QUEUE_TABS}
+    return {
+        tab: queries.queue(user, tab).order_by()[:cap].count() for tab, _label in forms.QUEUE_TABS
+    }
 
 
 def _bulk_assign(request, cases, assignee) -> int | None:

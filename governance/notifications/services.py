@@ -6,7 +6,9 @@ import dataclasses
 import json
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -86,6 +88,20 @@ def _payload(event) -> dict:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+_muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Publish nothing inside the block: for replaying history (demo data, imports), whose
+    events happened before anyone could have been told."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
 def publish(event, *, actor: User | None = None) -> list[Notification]:
     """Tell the event's recipients: one notification each, written in the caller's transaction.
 
@@ -94,6 +110,8 @@ def publish(event, *, actor: User | None = None) -> list[Notification]:
     raises here, so the caller's change rolls back with it.
     """
     event_type = registry.for_event(event)
+    if _muted.get():
+        return []
     payload = _payload(event)
     try:
         user_ids, only_active = _recipient_ids(event_type.recipients(event))

@@ -1,7 +1,6 @@
-"""Every role against every cases permission, refusals included; the scoped queries; and who
-sees a reporter's contact details.
+"""The cases rows of docs/permissions.md, walked for every role, refusals included; the scoped
+queries; and who sees a reporter's contact details.
 
-Not yet in docs/permissions.md (the docs are edited with the case pages): the table lives here.
 hukou is the department of dept admin/staff/viewer (responsible for every case below but the
 triage one); the mall (partner admin/staff) co-handles the shared case; the citizen reported
 the public, shared and resolved cases. Columns after the permission and the object are the
@@ -21,11 +20,14 @@ from tests.permission_table import (
     ROLES,
     actor,
     assert_role_matches_its_column,
+    assert_rows_are_the_documents,
     assert_rows_cover_registered_permissions,
     parse_table,
 )
 from tests.query_budget import capture_queries
 
+APP = "cases"
+# The cases rows of docs/permissions.md.
 TABLE = """
 | `cases` | — | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✗ | ✗ |
 | `cases.view_case` | — | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✓ | ✗ | ✗ |
@@ -82,8 +84,6 @@ TABLE = """
 | `cases.change_slapolicy` | — | ✓ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ |
 | `cases.delete_slapolicy` | — | ✓ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ | ✗ |
 """
-
-APP = "cases"
 ROWS = parse_table(TABLE, APP)
 
 
@@ -103,6 +103,10 @@ def objects(open_case, citizen, partner, lost_item, department_staff, triage_org
         "resolved case": resolved,
         "mall task": mall_task,
     }
+
+
+def test_table_is_the_one_in_the_docs():
+    assert_rows_are_the_documents(APP, ROWS)
 
 
 def test_table_covers_every_permission_the_app_registers():

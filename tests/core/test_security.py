@@ -37,6 +37,29 @@ PUBLIC = {
     "api:kpi-list": "public KPIs are open to everyone (others are filtered out)",
     "api:kpi-detail": "public KPIs are open to everyone (others are 404)",
     "api:kpi-measurements": "public KPIs are open to everyone (others are 404)",
+    "api:case-list": "public cases are open to everyone (others are filtered out)",
+    "api:case-detail": "public cases are open to everyone (others are 404)",
+    "api:case-timeline": "a public case's public entries (others are 404)",
+    "api:case-attachment": "a public case's public attachments (others are 404)",
+    **{
+        f"api:case-{action}": "POST only (GET is 405); anonymous POSTs are refused, as "
+        "tests/cases/test_api.py checks"
+        for action in (
+            "assign",
+            "attachments",
+            "cohandler-assign",
+            "cohandler-done",
+            "cohandlers",
+            "due",
+            "follow",
+            "note",
+            "reply",
+            "route",
+            "transition",
+            "unfollow",
+        )
+    },
+    "api:feedback-visit-rating": "the rating form's data, for whoever holds the signed link",
     "kpis:indicator-csv": "open data: public KPIs are open to everyone (others are 404)",
     "kpis:indicator-json": "open data: public KPIs are open to everyone (others are 404)",
     "kpis:dashboard": "the public KPI dashboard (others' KPIs are filtered out)",
@@ -46,6 +69,23 @@ PUBLIC = {
     "api-docs": "the API's description",
     "healthz": "load balancers and monitors",
     "notifications:unsubscribe": "the signed link in every e-mail works without signing in",
+    "cases:list": "the public cases (private ones are filtered out)",
+    "cases:report": "anyone may report a problem, signed in or not",
+    "cases:detail": "a public case is open to everyone (others are 404)",
+    "cases:submitted": "the receipt of an anonymous report (no contact, no description)",
+    "cases:attachment": "a public case's public attachments (others are 404)",
+    "open311:openapi": "Open311 is an open standard: its description",
+    "open311:discovery": "Open311 is an open standard: service discovery",
+    "open311:services": "Open311: the public service catalogue",
+    "open311:service": "Open311: the public service catalogue",
+    "open311:requests": "Open311: public cases only; reports need an app's api_key",
+    "open311:request": "Open311: public cases only (others are 404)",
+    "open311:token": "Open311: public cases only (others are 404)",
+    "open311:not-found": "Open311's 404 in the spec's format",
+    "feedback:rate": "the counter's QR code: a signed link anyone may use (forged ones are 400)",
+    "feedback:new": "anyone may rate a service or send feedback, signed in or not",
+    "feedback:thanks": "the receipt of anonymous feedback (nothing of it is shown)",
+    "feedback:rerate": "the signed re-rating link in the e-mail (forged ones are 400)",
 }
 SAMPLE = {
     "pk": "1",
@@ -54,6 +94,8 @@ SAMPLE = {
     "key": "abc-def",
     "object_id": "1",
     "app_label": "stations",
+    "attachment_id": "1",
+    "cohandler_id": "1",
 }
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 UNFILLED: list[str] = []

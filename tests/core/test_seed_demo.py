@@ -284,7 +284,8 @@ class TestSeededDemo:
         kinds = dict(Organisation.objects.values_list("slug", "kind"))
         departments = {slug for slug, kind in kinds.items() if kind == "department"}
         partners = {slug for slug, kind in kinds.items() if kind == "partner"}
-        assert departments == {"hukou", "traffic", "exit-entry", "tianfu"}
+        # The four at the station, and the one-stop counter that triages unrouted cases.
+        assert departments == {"hukou", "traffic", "exit-entry", "tianfu", "triage"}
         assert partners >= {"mall", "bank", "telecom"}
         assert "community" in kinds.values()
         for organisation in Organisation.objects.all():
