@@ -40,6 +40,8 @@ class Scenario:
     baseline: str | None = None  # which baseline its goal is read against
     goal: float | None = None  # the least ratio to that baseline it is held to
     accept: str | None = None
+    script: str = "wrk_report.lua"  # the wrk Lua script in bench/
+    env: tuple[tuple[str, str], ...] = ()  # extra WRK_* variables for the script
 
 
 # Later issues add their scenarios here (cases, feedback, proposals, partners, KPIs, radar).
@@ -182,7 +184,7 @@ def sample_peak_rss(master: int, stop: threading.Event, peak: list[float]) -> No
 
 
 def run_wrk(scenario: Scenario, url: str, args, master: int) -> Run:
-    env = {**os.environ, "WRK_METHOD": scenario.method}
+    env = {**os.environ, "WRK_METHOD": scenario.method, **dict(scenario.env)}
     if scenario.accept:
         env["WRK_ACCEPT"] = scenario.accept
     stop, peak = threading.Event(), [0.0]
@@ -197,7 +199,7 @@ def run_wrk(scenario: Scenario, url: str, args, master: int) -> Run:
             "--timeout",
             "10s",
             "-s",
-            str(ROOT / "bench" / "wrk_report.lua"),
+            str(ROOT / "bench" / scenario.script),
             url,
         ],
         env=env,

@@ -9,6 +9,10 @@ local accept = os.getenv("WRK_ACCEPT")
 if accept then wrk.headers["Accept"] = accept end
 local language = os.getenv("WRK_LANGUAGE")
 if language then wrk.headers["Accept-Language"] = language end
+local authorization = os.getenv("WRK_AUTHORIZATION")
+if authorization then wrk.headers["Authorization"] = authorization end
+local cookie = os.getenv("WRK_COOKIE")
+if cookie then wrk.headers["Cookie"] = cookie end
 
 done = function(summary, latency, requests)
   local e = summary.errors

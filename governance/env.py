@@ -39,6 +39,11 @@ def database_config(env: environ.Env, default_sqlite: Path) -> dict:
     if config["ENGINE"].endswith("postgresql"):
         config.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
         config["CONN_HEALTH_CHECKS"] = True
+        # PostgreSQL's JIT compiles a plan for big estimated row counts: on a page's capped
+        # count over a million cases it spent 250 ms compiling a 20 ms query (bench/README.md).
+        options = config.setdefault("OPTIONS", {})
+        if "-c jit=" not in options.get("options", ""):
+            options["options"] = (options.get("options", "") + " -c jit=off").strip()
     return config
 
 

@@ -1,0 +1,47 @@
+-- POSTs one visit rating per request, each with a token of its own (a visit takes one rating;
+-- a token used twice is a 409, counted as an error). WRK_TOKENS names a file of tokens, one a
+-- line; thread k of WRK_THREADS sends tokens k, k + WRK_THREADS, ... Every WRK_BAD_EVERY-th
+-- rating of a thread is a bad one (level 2), which enqueues its rectification after commit.
+-- Prints the same WRK_JSON line as wrk_report.lua.
+local path = os.getenv("WRK_TOKENS")
+local threads = tonumber(os.getenv("WRK_THREADS") or "1")
+local bad_every = tonumber(os.getenv("WRK_BAD_EVERY") or "0")
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+
+local created = 0
+function setup(thread)
+  thread:set("id", created)
+  created = created + 1
+end
+
+local tokens, sent = {}, 0
+function init(args)
+  for line in io.lines(path) do
+    if line ~= "" then tokens[#tokens + 1] = line end
+  end
+end
+
+function request()
+  local index = (id or 0) + threads * sent
+  sent = sent + 1
+  local token = tokens[(index % #tokens) + 1]
+  local level, reason = 5, "fast"
+  if bad_every > 0 and sent % bad_every == 0 then
+    level, reason = 2, "waiting_time"
+  elseif sent % 4 == 0 then
+    level, reason = 4, "friendly"
+  end
+  local body = string.format('{"token": "%s", "level": %d, "reasons": ["%s"]}',
+    token, level, reason)
+  return wrk.format(nil, nil, nil, body)
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, '
+      .. '"status": %d, "timeout": %d, "p50": %d, "p95": %d, "p99": %d}\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
