@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "governance.cases",
     "feedback",
     "partners",
+    "django_ratelimit",
 ]
 # The load benchmark's baseline endpoints (bench/); never on in production.
 BENCHMARK_BASELINES = env.bool("BENCHMARK_BASELINES", default=False)
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "governance.notifications.context_processors.unread",
+                "governance.core.context_processors.navigation",
                 "csp.context_processors.nonce",
             ],
         },
@@ -138,6 +140,15 @@ else:
             "KEY_PREFIX": "gongzhi",
         }
     }
+
+# Rate limits on anonymous ratings and feedback (django-ratelimit) count in the default cache.
+# Its checks know Django's own Redis backend only as "not officially supported" (it is atomic:
+# INCR); the embedded file cache is not atomic, which a single development machine can live with.
+RATELIMIT_USE_CACHE = "default"
+FEEDBACK_ANONYMOUS_RATE = env.str("FEEDBACK_ANONYMOUS_RATE", default="10/m")
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
+    [] if REDIS_URL else ["django_ratelimit.E003"]
+)
 
 # Accounts ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "stakeholders.User"
@@ -310,6 +321,9 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/min"),
         # Anonymous case reports per address: a mall's shared Wi-Fi is one address for many.
         "case_report": env.str("API_THROTTLE_CASE_REPORT", default="30/hour"),
+        # Anonymous ratings and feedback, per address and per device (X-Device-Id / gz_device).
+        "feedback_anon": env.str("API_THROTTLE_FEEDBACK", default="10/min"),
+        "feedback_device": env.str("API_THROTTLE_FEEDBACK", default="10/min"),
     },
     # Off only for the load benchmark, whose traffic all comes from one address.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -336,6 +350,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "governance.cases.models.Status",
         "ReportedFigureStatusEnum": "governance.kpis.models.ReportedFigure.Status",
         "VisitChannelEnum": "governance.stations.models.Channel",
+        "RatingLevelEnum": "feedback.models.Level",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

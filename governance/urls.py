@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from governance.cases.api import CaseViewSet
+from governance.core import routes
 from governance.core.views import healthz
 from governance.kpis.api import IndicatorViewSet
 from governance.notifications.api import NotificationViewSet, PreferenceViewSet
@@ -19,6 +20,9 @@ router.register("notifications/preferences", PreferenceViewSet, basename="notifi
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("kpis", IndicatorViewSet, basename="kpi")
 router.register("cases", CaseViewSet, basename="case")
+# The wings' viewsets (feedback, partners), registered from their AppConfig.ready.
+for _prefix, _viewset, _basename in routes.viewsets():
+    router.register(_prefix, _viewset, basename=_basename)
 
 urlpatterns = [
     path("", include("governance.stations.urls")),
@@ -26,13 +30,14 @@ urlpatterns = [
     path("", include("governance.notifications.urls")),
     path("", include("governance.kpis.urls")),
     path("", include("governance.cases.urls")),
-    path("open311/v2/", include("governance.cases.open311.urls")),
+    *(path(prefix, include(urlconf)) for urlconf, prefix in routes.url_modules()),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", language_switch, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include((router.urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("open311/v2/", include("governance.cases.open311.urls")),
     path("healthz", healthz, name="healthz"),
 ]
 

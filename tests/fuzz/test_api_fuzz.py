@@ -54,12 +54,14 @@ def fuzz_data(db, monkeypatch, wsgi_in_test_transaction):
 
     # One test sends more requests than the anonymous rate allows; throttling has its own tests.
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100000/min", "user": "100000/min"}
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        dict.fromkeys(SimpleRateThrottle.THROTTLE_RATES, "100000/min"),
     )
     hukou = DepartmentFactory(slug="hukou")
     mall = PartnerFactory(slug="mall")
     station = StationFactory(slug="mixc", host=mall, departments=[hukou])
-    ServiceFactory(service_code="HK-ID-RENEW", department=hukou, stations=[station])
+    renew = ServiceFactory(service_code="HK-ID-RENEW", department=hukou, stations=[station])
     ServiceFactory(service_code="A1", department=hukou)
     from governance.kpis.models import Indicator
 
@@ -68,6 +70,27 @@ def fuzz_data(db, monkeypatch, wsgi_in_test_transaction):
             code=code, kind="metric", metric="stations.visits", name_zh="办件量"
         ).owners.set([hukou])
     user = UserFactory(email="fuzzer@example.com")
+    # Cases under short references the generator hits: one the token's user reported, one
+    # waiting for triage. (Opened through the service, then renamed: references are drawn.)
+    from governance.cases.models import Case
+    from governance.cases.services import case_open
+    from tests.cases.factories import CategoryFactory, RoutingRuleFactory
+
+    RoutingRuleFactory(service=renew, responsible=hukou)
+    for reference, actor, values in (
+        ("0", user, {"service": renew}),
+        ("a", None, {"category": CategoryFactory(slug="a")}),
+    ):
+        case = case_open(
+            actor=actor, title="自助机故障", description="无法打印。", station=station, **values
+        )
+        Case.objects.filter(pk=case.pk).update(reference=reference)
+    # Feedback the token's user sent, under an id the generator hits.
+    from feedback.models import Feedback
+    from feedback.services import feedback_submit
+
+    sent = feedback_submit(actor=user, kind="suggestion", text="多设座椅", service=renew)
+    Feedback.objects.filter(pk=sent.pk).update(id=0)
     return {"token": Token.objects.create(user=user).key}
 
 

@@ -69,8 +69,12 @@ def test_deactivated_staff_are_signed_out_of_the_admin(client, totp, department_
 
 # What each role finds on the admin index --------------------------------------------------------
 # Members of any organisation see their cases, and the categories, routing rules and SLA
-# policies those cases follow.
-CASES = {"Case", "Category", "RoutingRule", "SlaPolicy"}
+# policies those cases follow, their organisation's Open311 apps and the services' Open311
+# attributes; and the feedback their organisation received, its appeals and its deadlines.
+CASES = {"Case", "Category", "RoutingRule", "SlaPolicy", "Open311Client", "ServiceAttribute"}
+FEEDBACK = {"Feedback", "Appeal", "FeedbackPolicy"}
+# A service's Open311 attributes are kept by its department.
+PARTNER_CASES = CASES - {"ServiceAttribute"}
 OURS = {
     "stakeholders": {"Organisation", "Membership", "User", "AuditEvent"},
     "stations": {"Station", "Service", "Visit"},
@@ -87,6 +91,7 @@ OURS = {
                 "stakeholders": {"Organisation", "Membership"},
                 "stations": {"Station", "Service", "Visit"},
                 "cases": CASES,
+                "feedback": FEEDBACK,
             },
         ),
         (
@@ -95,6 +100,7 @@ OURS = {
                 "stakeholders": {"Organisation"},
                 "stations": {"Station", "Service", "Visit"},
                 "cases": CASES,
+                "feedback": FEEDBACK,
             },
         ),
         (
@@ -103,6 +109,7 @@ OURS = {
                 "stakeholders": {"Organisation"},
                 "stations": {"Station", "Service", "Visit"},
                 "cases": CASES,
+                "feedback": FEEDBACK,
             },
         ),
         (
@@ -110,12 +117,18 @@ OURS = {
             {
                 "stakeholders": {"Organisation", "Membership"},
                 "stations": {"Station"},
-                "cases": CASES,
+                "cases": PARTNER_CASES,
+                "feedback": FEEDBACK,
             },
         ),
         (
             "partner_staff",
-            {"stakeholders": {"Organisation"}, "stations": {"Station"}, "cases": CASES},
+            {
+                "stakeholders": {"Organisation"},
+                "stations": {"Station"},
+                "cases": PARTNER_CASES,
+                "feedback": FEEDBACK,
+            },
         ),
     ],
 )

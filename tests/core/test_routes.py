@@ -1,0 +1,44 @@
+"""The wings reach the site through ``governance.core.routes``: their URLs, API, navigation and
+page links appear without governance importing them."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from governance.core import routes
+from tests.factories import ServiceFactory, StationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_feedback_wing_is_reachable_through_the_registry():
+    assert reverse("feedback:new") == "/feedback/new/"
+    assert ("feedback.urls", "") in routes.url_modules()
+
+
+def test_navigation_follows_the_audience(client, citizen, department_staff):
+    public = client.get("/").content.decode()
+    assert reverse("feedback:new") in public
+    assert reverse("feedback:inbox") not in public
+    client.force_login(citizen)
+    page = client.get("/").content.decode()
+    assert reverse("feedback:mine") in page
+    assert reverse("feedback:inbox") not in page
+    client.force_login(department_staff)
+    assert reverse("feedback:inbox") in client.get("/").content.decode()
+
+
+def test_service_and_station_pages_offer_the_wings_links(client):
+    service = ServiceFactory(service_code="HK-01")
+    station = StationFactory(slug="mall")
+    service_page = client.get(reverse("stations:service", args=[service.service_code]))
+    assert "/feedback/new/?kind=online_rating&amp;service=HK-01" in service_page.content.decode()
+    assert "/cases/report/?service=HK-01" in service_page.content.decode()
+    station_page = client.get(reverse("stations:station", args=[station.slug]))
+    assert "/cases/report/?station=mall" in station_page.content.decode()
+
+
+def test_a_nav_link_needs_a_known_audience():
+    with pytest.raises(ValueError, match="audience"):
+        routes.register_nav("x", "x", audience="robots")
