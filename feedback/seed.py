@@ -42,8 +42,9 @@ from governance.cases import sla
 from governance.cases.models import Status
 from governance.core.clock import replaying
 from governance.core.seeding import SeedContext, sync_row
-from governance.kpis.models import DirtyDay, Indicator, Period, Target, Visibility
+from governance.kpis.models import DirtyDay
 from governance.kpis.registry import TZ, day_range, day_start
+from governance.kpis.seed import seed_metric_indicators
 from governance.kpis.services import kpis_backfill, kpis_mark_dirty, kpis_rollup
 from governance.notifications.services import muted
 from governance.stakeholders.models import Organisation, User
@@ -72,8 +73,6 @@ DEPARTMENTS = ("hukou", "traffic", "exit-entry", "tianfu")
 RETURN_VISIT_DAYS = 1
 RECTIFY_DAYS = 15
 ONLINE_PER_DAY = 0.8
-TARGET_MONTHS_BACK = 12
-TARGET_MONTHS_AHEAD = 2
 
 ADMIN = "admin@demo.gongzhi.local"
 CITIZEN = "citizen@demo.gongzhi.local"
@@ -340,42 +339,8 @@ def seed_feedback(context: SeedContext) -> None:
     roll_up_dirty_days(context.today)
 
 
-def _months(today: dt.date) -> list[dt.date]:
-    """The first days of the months from a year back to two months ahead (as the KPI seed)."""
-    first = today.replace(day=1)
-    months = [first]
-    for _index in range(TARGET_MONTHS_BACK):
-        months.insert(0, (months[0] - dt.timedelta(days=1)).replace(day=1))
-    for _index in range(TARGET_MONTHS_AHEAD):
-        months.append((months[-1] + dt.timedelta(days=32)).replace(day=1))
-    return months
-
-
 def seed_indicators(context: SeedContext, organisations) -> None:
-    owners = [organisations[slug] for slug in DEPARTMENTS if slug in organisations]
-    months = _months(context.today)
-    for spec in INDICATORS:
-        indicator, _changed = sync_row(
-            Indicator,
-            {"code": spec["code"]},
-            {
-                "kind": Indicator.Kind.METRIC,
-                "metric": spec["metric"],
-                "name_zh": spec["name_zh"],
-                "name_en": spec["name_en"],
-                "description_zh": spec["description_zh"],
-                "description_en": spec["description_en"],
-                "visibility": Visibility.PUBLIC,
-                "is_active": True,
-            },
-        )
-        if set(indicator.owners.values_list("pk", flat=True)) != {o.pk for o in owners}:
-            indicator.owners.set(owners)
-        green, amber = spec["thresholds"]
-        for start in months:
-            lookup = {"indicator": indicator, "period": Period.MONTH, "period_start": start}
-            lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
-            sync_row(Target, lookup, {"green": green, "amber": amber})
+    seed_metric_indicators(context, INDICATORS, DEPARTMENTS)
 
 
 def roll_up_dirty_days(today: dt.date) -> None:

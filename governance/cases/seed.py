@@ -43,7 +43,8 @@ from governance.cases.models import (
 from governance.cases.routing import triage_slug
 from governance.core.clock import replaying
 from governance.core.seeding import SeedContext, sync_row
-from governance.kpis.models import DirtyDay, Indicator, Period, Target, Visibility
+from governance.kpis.models import DirtyDay
+from governance.kpis.seed import seed_metric_indicators
 from governance.kpis.services import kpis_backfill
 from governance.notifications.services import muted
 from governance.stakeholders.models import Organisation, User
@@ -222,8 +223,6 @@ INDICATORS = (
         "percentage.",
     },
 )
-TARGET_MONTHS_BACK = 12
-TARGET_MONTHS_AHEAD = 2
 
 # The people who act in the history (demo accounts, see governance.stakeholders.seed).
 ADMIN = "admin@demo.gongzhi.local"
@@ -1142,42 +1141,8 @@ def seed_sla_policies(categories, services_by_code) -> None:
         )
 
 
-def _months(today: dt.date) -> list[dt.date]:
-    """The first days of the months from a year back to two months ahead (as the KPI seed)."""
-    first = today.replace(day=1)
-    months = [first]
-    for _index in range(TARGET_MONTHS_BACK):
-        months.insert(0, (months[0] - dt.timedelta(days=1)).replace(day=1))
-    for _index in range(TARGET_MONTHS_AHEAD):
-        months.append((months[-1] + dt.timedelta(days=32)).replace(day=1))
-    return months
-
-
 def seed_indicators(context: SeedContext, organisations) -> None:
-    owners = [organisations[slug] for slug in CASE_OWNERS if slug in organisations]
-    months = _months(context.today)
-    for spec in INDICATORS:
-        indicator, _changed = sync_row(
-            Indicator,
-            {"code": spec["code"]},
-            {
-                "kind": Indicator.Kind.METRIC,
-                "metric": spec["metric"],
-                "name_zh": spec["name_zh"],
-                "name_en": spec["name_en"],
-                "description_zh": spec["description_zh"],
-                "description_en": spec["description_en"],
-                "visibility": Visibility.PUBLIC,
-                "is_active": True,
-            },
-        )
-        if set(indicator.owners.values_list("pk", flat=True)) != {o.pk for o in owners}:
-            indicator.owners.set(owners)
-        green, amber = spec["thresholds"]
-        for start in months:
-            lookup = {"indicator": indicator, "period": Period.MONTH, "period_start": start}
-            lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
-            sync_row(Target, lookup, {"green": green, "amber": amber})
+    seed_metric_indicators(context, INDICATORS, CASE_OWNERS)
 
 
 def roll_up_case_metrics() -> None:

@@ -127,8 +127,9 @@ TARGET_MONTHS_AHEAD = 2
 FOOTFALL_THRESHOLDS = (1_400_000, 1_250_000)
 
 
-def _months(today: dt.date) -> list[dt.date]:
-    """The first days of the months from a year back to two months ahead."""
+def target_months(today: dt.date) -> list[dt.date]:
+    """The first days of the months from a year back to two months ahead: the months every
+    demo KPI has a target for."""
     month = today.replace(day=1)
     months = [month]
     back = month
@@ -142,9 +143,34 @@ def _months(today: dt.date) -> list[dt.date]:
     return months
 
 
+def seed_monthly_targets(indicator: Indicator, thresholds, months) -> None:
+    """Platform-wide monthly ``(green, amber)`` targets of ``indicator``."""
+    green, amber = thresholds
+    for start in months:
+        lookup = {"indicator": indicator, "period": Period.MONTH, "period_start": start}
+        lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
+        sync_row(Target, lookup, {"green": green, "amber": amber})
+
+
+def seed_metric_indicators(context: SeedContext, specs, owners) -> None:
+    """Public indicators on registered metrics, owned by ``owners`` (slugs, those that exist),
+    with monthly targets: what an app's seeder declares for the metrics it registers. A spec
+    has code, metric, names, descriptions and ``thresholds`` (green, amber)."""
+    organisations = {org.slug: org for org in Organisation.objects.filter(slug__in=owners)}
+    months = target_months(context.today)
+    for spec in specs:
+        indicator = _indicator(
+            {**spec, "owners": owners},
+            organisations,
+            kind=Indicator.Kind.METRIC,
+            extra={"metric": spec["metric"], "visibility": Visibility.PUBLIC},
+        )
+        seed_monthly_targets(indicator, spec["thresholds"], months)
+
+
 def seed_kpis(context: SeedContext) -> None:
     organisations = {org.slug: org for org in Organisation.objects.all()}
-    months = _months(context.today)
+    months = target_months(context.today)
     for spec in INDICATORS:
         indicator = _indicator(
             spec,
@@ -152,22 +178,14 @@ def seed_kpis(context: SeedContext) -> None:
             kind=Indicator.Kind.METRIC,
             extra={"metric": spec["metric"], "visibility": spec["visibility"]},
         )
-        green, amber = spec["thresholds"]
-        for start in months:
-            lookup = {"indicator": indicator, "period": Period.MONTH, "period_start": start}
-            lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
-            sync_row(Target, lookup, {"green": green, "amber": amber})
+        seed_monthly_targets(indicator, spec["thresholds"], months)
     footfall = _indicator(
         FOOTFALL,
         organisations,
         kind=Indicator.Kind.REPORTED,
         extra={"unit": FOOTFALL["unit"], "higher_is_better": True},
     )
-    green, amber = FOOTFALL_THRESHOLDS
-    for start in months:
-        lookup = {"indicator": footfall, "period": Period.MONTH, "period_start": start}
-        lookup.update(dict.fromkeys(("station", "service", "department", "partner")))
-        sync_row(Target, lookup, {"green": green, "amber": amber})
+    seed_monthly_targets(footfall, FOOTFALL_THRESHOLDS, months)
     mall = organisations.get("mall")
     reviewer = User.objects.filter(email="hukou.admin@demo.gongzhi.local").first()
     if mall is not None:
