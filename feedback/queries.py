@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from feedback.models import Feedback
-from governance.stakeholders.rules import is_superuser, organisation_ids
+from governance.stakeholders.rules import ACTING_ROLES, is_superuser, organisation_ids
 from governance.stations.models import Visit
 
 ROW_RELATIONS = ("service", "station", "organisation", "case")
@@ -67,7 +67,8 @@ def visits_for_rating_link(user) -> QuerySet[Visit]:
     visits = Visit.objects.select_related("service")
     if is_superuser(user):
         return visits
-    mine = organisation_ids(user)
+    # Acting seats only: a viewer may read, not hand out votes.
+    mine = organisation_ids(user, roles=ACTING_ROLES)
     return visits.filter(Q(service__department_id__in=mine) | Q(station__host_id__in=mine))
 
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.validators import EmailValidator, RegexValidator
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -56,10 +56,10 @@ from governance.core import clock
 from governance.kpis.registry import local_day
 from governance.kpis.services import kpis_mark_dirty
 from governance.notifications.services import publish
-from governance.stakeholders.models import Organisation, User
+from governance.stakeholders.models import Organisation, User, phone_validator
 from governance.stations.models import Service, Station
 
-PHONE = RegexValidator(r"^\+?[0-9][0-9 -]{5,19}$", _("请填写有效的电话号码。"))
+PHONE = phone_validator
 DEFAULT_POLICY = FeedbackPolicy(return_visit_days=1, rectify_days=15)
 
 
@@ -204,12 +204,17 @@ def visit_rate(
         _insert(feedback)
     except IntegrityError:
         existing = Feedback.objects.filter(visit_id=claim.visit_id).first()
-        if existing is not None and idempotency_key and existing.idempotency_key == idempotency_key:
+        if (
+            existing is not None
+            and idempotency_key
+            and existing.idempotency_key == idempotency_key
+            and _same_sender(existing, actor, device)
+        ):
             return existing
         if existing is None and idempotency_key:
-            existing = Feedback.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
+            repeated = _repeat_of(idempotency_key, actor, device)
+            if repeated is not None:
+                return repeated
         raise AlreadyRated(existing) from None
     if level in BAD_LEVELS:
         _open_later(feedback.pk)
@@ -230,7 +235,9 @@ def _insert(feedback: Feedback) -> None:
 def _open_later(feedback_id: int) -> None:
     from feedback.tasks import open_rectification
 
-    transaction.on_commit(lambda: open_rectification.delay(feedback_id))
+    # Robust: with the broker down the rating stands (the sweep opens its case later); the
+    # rater must not get an error for a rating that was saved.
+    transaction.on_commit(lambda: open_rectification.delay(feedback_id), robust=True)
 
 
 # Online ratings and feedback ---------------------------------------------------------------------
@@ -284,7 +291,7 @@ def feedback_submit(
             raise ValidationError({"text": _("请写下你的意见。")}, code="required")
     checked = attachments.check(photo) if photo else None
     if idempotency_key:
-        existing = Feedback.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _repeat_of(idempotency_key, actor, device)
         if existing is not None:
             return existing
     organisation_id = service.department_id if service else (station.host_id if station else None)
@@ -312,11 +319,35 @@ def feedback_submit(
             if feedback.is_bad and service is not None:
                 _open_later(feedback.pk)
     except IntegrityError:
-        existing = Feedback.objects.filter(idempotency_key=idempotency_key).first()
+        if not idempotency_key:
+            raise
+        existing = _repeat_of(idempotency_key, actor, device)
         if existing is None:
             raise
         return existing
     return feedback
+
+
+def _same_sender(feedback: Feedback, actor, device: str) -> bool:
+    user = _user(actor)
+    if user is not None or feedback.user_id is not None:
+        return user is not None and feedback.user_id == user.pk
+    return feedback.device == device[:64]
+
+
+def _repeat_of(key: uuid.UUID, actor, device: str) -> Feedback | None:
+    """The row this sender already wrote with ``key`` (a double tap), or ``None``. The same key
+    from someone else (a shared kiosk's back button re-posting a form) is refused, never
+    answered with the other person's row."""
+    existing = Feedback.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if not _same_sender(existing, actor, device):
+        raise ValidationError(
+            {"idempotency_key": _("这份表单已经提交过了：请刷新页面后重新填写。")},
+            code="key_reused",
+        )
+    return existing
 
 
 # The bad-rating loop ---------------------------------------------------------------------------
@@ -429,7 +460,7 @@ def rectification_done(*, case: Case, at: dt.datetime) -> int:
         elif feedback.contact_email:
             from feedback.tasks import mail_rerate_link
 
-            transaction.on_commit(lambda pk=feedback.pk: mail_rerate_link.delay(pk))
+            transaction.on_commit(lambda pk=feedback.pk: mail_rerate_link.delay(pk), robust=True)
             told += 1
     return told
 
@@ -495,10 +526,13 @@ def appeal_file(*, actor, feedback: Feedback, reason: str) -> Appeal:
     except IntegrityError:
         raise ValidationError(_("这条评价已有一项申诉在审核中。"), code="appeal_pending") from None
     if feedback.case_id:
+        # Written by the platform: the case may have been passed to another organisation
+        # whose note permission the filer does not hold.
         case_services.case_note(
-            actor=actor,
+            actor=None,
             case=feedback.case,
-            body=str(_("对评价提出申诉：%(reason)s") % {"reason": reason}),
+            body=str(_("%(who)s 对评价提出申诉：%(reason)s") % {"who": actor, "reason": reason}),
+            system=True,
         )
     publish(
         AppealFiled(

@@ -13,6 +13,7 @@ All are idempotent: the services lock the row and find the work already done.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.conf import settings
@@ -37,6 +38,7 @@ RELIABLE = {
     "retry_backoff_max": 600,
     "max_retries": 8,
 }
+logger = logging.getLogger(__name__)
 GRACE = dt.timedelta(minutes=2)
 BATCH = 200
 
@@ -86,16 +88,30 @@ def sweep() -> dict:
         .order_by("created_at")
         .values_list("pk", flat=True)[:BATCH]
     )
+    opened = failed = 0
     for pk in waiting:
-        services.rectification_open(feedback_id=pk)
+        # One rating that cannot become a case (a service switched off since) must not hold
+        # up the others: it is logged and tried again on the next sweep.
+        try:
+            services.rectification_open(feedback_id=pk)
+            opened += 1
+        except Exception:
+            failed += 1
+            logger.exception("feedback %s: the rectification case could not be opened", pk)
     untold = list(
         Feedback.objects.filter(rectified_at__isnull=False, rater_told_at__isnull=True)
         .exclude(contact_email="")
         .order_by("rectified_at")
         .values_list("pk", flat=True)[:BATCH]
     )
+    told = 0
     for pk in untold:
-        mail_rerate_link(pk)
+        # Sent here, not enqueued: the sweep is what works when the broker did not. A refused
+        # address is logged and tried again next time, without holding up the others.
+        try:
+            told += bool(mail_rerate_link(pk))
+        except Exception:
+            logger.exception("feedback %s: the re-rating link could not be mailed", pk)
     # A rating may come up to a week after its visit and changes that visit day's share of
     # rated visits: those days are recomputed by the next rollup, at no cost to the rating.
     today = local_day(timezone.now())
@@ -103,4 +119,4 @@ def sweep() -> dict:
         metric_codes=[RATING_RATE.code],
         days=[today - dt.timedelta(days=n) for n in range(tokens.rating_link_days() + 1)],
     )
-    return {"opened": len(waiting), "told": len(untold)}
+    return {"opened": opened, "failed": failed, "told": told}

@@ -42,7 +42,7 @@ from feedback import forms, reasons, services, tokens
 from feedback.models import Appeal, Feedback
 from governance.core.admin import CappedCountPaginator
 from governance.kpis.registry import day_start
-from governance.stakeholders.rules import organisation_ids
+from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
 from governance.stakeholders.services import client_ip
 from governance.stations.models import Visit
 
@@ -449,7 +449,12 @@ def _feedback_for(request, pk: int) -> Feedback:
 def _detail_context(request, feedback: Feedback, bound: dict | None = None) -> dict:
     user = request.user
     bound = bound or {}
-    appeals = list(feedback.appeals.select_related("filed_by", "decided_by").order_by("created_at"))
+    # Appeals are the organisation's business: the rater never reads what staff said of them.
+    appeals = (
+        list(feedback.appeals.select_related("filed_by", "decided_by").order_by("created_at"))
+        if user.has_perm("feedback.view_appeal", feedback)
+        else []
+    )
     pending = next((a for a in appeals if a.status == Appeal.Status.PENDING), None)
     context = {
         "feedback": feedback,
@@ -549,10 +554,11 @@ def _pending_appeal(feedback: Feedback) -> Appeal:
 
 # The counter's slip ----------------------------------------------------------------------------
 def may_print_for(user, visit: Visit) -> bool:
-    """Staff of the visit's department or of the station's host print its rating slip."""
+    """Staff (admins and staff, not viewers) of the visit's department or of the station's
+    host print its rating slip: a rating link in the wrong hands is a vote."""
     if user.is_superuser:
         return True
-    mine = organisation_ids(user)
+    mine = organisation_ids(user, roles=ACTING_ROLES)
     return visit.service.department_id in mine or visit.station.host_id in mine
 
 

@@ -33,7 +33,8 @@ from governance.cases.open311 import rules as open311_rules
 from governance.cases.open311 import services as open311_services
 from governance.core.admin import CappedCountPaginator, ReadOnlyAdminMixin
 
-CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+# The reporter (their account) is contact data too: only the handling staff see who it is.
+CONTACT_FIELDS = ("reporter", "contact_name", "contact_phone", "contact_email")
 
 
 class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -8,17 +8,18 @@ form. Text is kept as typed (plain text, escaped when shown).
 from __future__ import annotations
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from governance.cases import attachments
 from governance.cases.models import Case, Category, Priority, Status
-from governance.stakeholders.models import Organisation, User
+from governance.stakeholders.models import Organisation, User, phone_validator
 from governance.stations.models import Service, Station
 
-PHONE = RegexValidator(r"^\+?[0-9][0-9 -]{5,19}$", _("请填写有效的电话号码。"))
+# The same rule as the models' (a case's contact, an account's phone): a form never accepts what
+# the row would refuse.
+PHONE = phone_validator
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -176,10 +176,12 @@ def timeline_for(user, case: Case) -> QuerySet[TimelineEntry]:
 
 def attachments_for(user, case: Case) -> QuerySet[Attachment]:
     """The case's attachments as ``user`` may see them: private ones (a reporter's upload by
-    default) only for the organisations on the case."""
+    default) only for the organisations on the case and the person who uploaded them."""
     qs = Attachment.objects.filter(case=case).order_by("created_at", "pk")
     if not user.has_perm("cases.view_case_internal", case):
-        qs = qs.filter(is_public=True)
+        # The public ones, and one's own uploads (a reporter sees the photos they sent).
+        mine = Q(uploaded_by_id=user.pk) if signed_in(user) else Q(pk__in=[])
+        qs = qs.filter(Q(is_public=True) | mine)
     return qs
 
 

@@ -35,6 +35,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_ratelimit.core import is_ratelimited
 
 from governance.cases import forms, queries, services
 from governance.cases.models import OPEN_STATUSES, Case, CoHandler, Source, Status, TimelineEntry
@@ -43,6 +44,7 @@ from governance.core.admin import CappedCountPaginator
 from governance.stakeholders.models import Membership, Organisation, User
 from governance.stakeholders.queries import acting_members
 from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
+from governance.stakeholders.services import client_ip
 
 QUEUE_PAGE_SIZE = 50
 RECEIPTS_KEY = "cases_reported"
@@ -86,6 +88,18 @@ def report(request):
     if "service" in request.GET:
         initial["service"] = request.GET["service"]
     if request.method == "POST":
+        if user is None and _report_limited(request):
+            response = render(
+                request,
+                "cases/report.html",
+                {
+                    "form": forms.ReportForm(user=user),
+                    "limited": True,
+                },
+                status=429,
+            )
+            response["Retry-After"] = "3600"
+            return response
         form = forms.ReportForm(request.POST, request.FILES, user=user)
         if form.is_valid():
             data = form.cleaned_data
@@ -117,6 +131,22 @@ def report(request):
         return render(request, "cases/report.html", {"form": form}, status=400)
     form = forms.ReportForm(initial=initial, user=user)
     return render(request, "cases/report.html", {"form": form})
+
+
+def _report_limited(request) -> bool:
+    """Anonymous reports per address, at the API's rate (``API_THROTTLE_CASE_REPORT``): each
+    one opens a case and tells its handlers, so the page is no way around the API's limit."""
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["case_report"]
+    count, _slash, period = rate.partition("/")
+    rate = f"{count}/{period[:1] or 'h'}"
+    return is_ratelimited(
+        request,
+        group="cases-report",
+        key=lambda group, request: client_ip(request) or "unknown",
+        rate=rate,
+        method="POST",
+        increment=True,
+    )
 
 
 def _photos_error(error: ValidationError) -> ValidationError:

@@ -238,7 +238,9 @@ def test_attachments_are_served_to_whom_the_rules_allow(request, client, role, w
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
     response = client.get(attachment_url(case, private))
-    if not internal:
+    # The reporter's own photo is theirs to see; otherwise only the organisations on the case.
+    uploader = role != "anonymous" and private.uploaded_by_id == user.pk
+    if not (internal or uploader):
         assert response.status_code == 404, role
         return
     assert response.status_code == 200, role

@@ -123,7 +123,7 @@ def test_a_private_report_by_category_at_an_address(client, form, facility):
         ({"station": "", "address": "  "}, "address", "请选择站点，或填写地点说明。"),
         ({"description": "长" * 4001}, "description", "4000"),
         ({"title": ""}, "title", None),
-        ({"contact_phone": "call me"}, "contact_phone", "请填写有效的电话号码。"),
+        ({"contact_phone": "call me"}, "contact_phone", "请输入有效的电话号码"),
         ({"service": "NOPE"}, "service", None),
     ],
 )

@@ -150,7 +150,7 @@ PRINTERS = {
     "superuser": True,
     "department_admin": True,
     "department_staff": True,
-    "department_viewer": True,
+    "department_viewer": False,  # reads, but a rating link is a vote: acting staff hand it out
     "other_department_staff": False,
     "partner_admin": True,
     "partner_staff": True,

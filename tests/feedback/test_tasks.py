@@ -103,15 +103,15 @@ def test_the_sweep_opens_the_cases_a_lost_message_left_unopened(
     age(old, 3)
     age(good, 3)
 
-    assert tasks.sweep() == {"opened": 1, "told": 0}
+    assert tasks.sweep() == {"opened": 1, "failed": 0, "told": 0}
 
     old.refresh_from_db()
     fresh_one.refresh_from_db()
     assert old.case is not None
     assert fresh_one.case is None  # still within the grace: its message may yet arrive
     age(fresh_one, 3)
-    assert tasks.sweep() == {"opened": 1, "told": 0}
-    assert tasks.sweep() == {"opened": 0, "told": 0}
+    assert tasks.sweep() == {"opened": 1, "failed": 0, "told": 0}
+    assert tasks.sweep() == {"opened": 0, "failed": 0, "told": 0}
     assert Case.objects.count() == 2
 
 
@@ -125,9 +125,9 @@ def test_the_sweep_mails_the_raters_a_lost_message_left_untold(
     assert ("feedback.mail_rerate_link", rating.pk) in lost_messages
     assert mail.outbox == []
 
-    assert tasks.sweep() == {"opened": 0, "told": 1}
+    assert tasks.sweep() == {"opened": 0, "failed": 0, "told": 1}
     assert len(mail.outbox) == 1
-    assert tasks.sweep() == {"opened": 0, "told": 0}
+    assert tasks.sweep() == {"opened": 0, "failed": 0, "told": 0}
     assert len(mail.outbox) == 1
 
 
@@ -139,7 +139,7 @@ def test_the_sweep_skips_excluded_ratings_and_station_ratings(rate_visit, statio
         actor=None, kind="online_rating", level=1, station=station
     )
     age(station_only, 10)
-    assert tasks.sweep() == {"opened": 0, "told": 0}
+    assert tasks.sweep() == {"opened": 0, "failed": 0, "told": 0}
     assert not Case.objects.exists()
 
 

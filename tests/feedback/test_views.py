@@ -961,7 +961,6 @@ CARD_ALLOWED = {
     "superuser",
     "department_admin",
     "department_staff",
-    "department_viewer",
     "partner_admin",  # the station's host
     "partner_staff",
 }
