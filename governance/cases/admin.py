@@ -108,7 +108,7 @@ class CaseAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
             _("事项与位置"),
             {"fields": ("service", "category", "station", "latitude", "longitude", "address")},
         ),
-        (_("报告人"), {"fields": ("reporter", *CONTACT_FIELDS, "is_public")}),
+        (_("报告人"), {"fields": (*CONTACT_FIELDS, "is_public")}),
         (
             _("办理"),
             {"fields": ("responsible", "assignee", "routing", "routed_by_name", "duplicate_of")},
