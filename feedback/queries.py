@@ -15,9 +15,12 @@ user's seats once (``stakeholders.rules.memberships_of``).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q, QuerySet
 
-from feedback.models import Feedback
+from feedback.models import Appeal, Feedback
+from governance.kpis.registry import day_start
 from governance.stakeholders.rules import ACTING_ROLES, is_superuser, organisation_ids
 from governance.stations.models import Visit
 
@@ -48,6 +51,42 @@ def feedback_inbox(user) -> QuerySet[Feedback]:
     return _joined(Feedback.objects.filter(organisation_id__in=organisation_ids(user)))
 
 
+def inbox_filtered(
+    user,
+    *,
+    kind: str = "",
+    level: int | None = None,
+    station=None,
+    service=None,
+    answered: str = "",
+    appeals: str = "",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> QuerySet[Feedback]:
+    """The inbox narrowed as the inbox page's filters say (each backed by an index), newest
+    first; ``answered`` is "yes" or "no", ``appeals`` "pending"."""
+    qs = feedback_inbox(user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if level:
+        qs = qs.filter(level=level)
+    if station is not None:
+        qs = qs.filter(station=station)
+    if service is not None:
+        qs = qs.filter(service=service)
+    if answered == "yes":
+        qs = qs.exclude(reply="")
+    elif answered == "no":
+        qs = qs.filter(reply="")
+    if appeals == "pending":
+        qs = qs.filter(appeals__status=Appeal.Status.PENDING)
+    if start:
+        qs = qs.filter(created_at__gte=day_start(start))
+    if end:
+        qs = qs.filter(created_at__lt=day_start(end + dt.timedelta(days=1)))
+    return qs.order_by("-created_at", "-pk")
+
+
 def feedback_visible_to(user) -> QuerySet[Feedback]:
     """Every piece of feedback ``user`` may open: their own and their organisations'."""
     if not _signed_in(user):
@@ -70,6 +109,11 @@ def visits_for_rating_link(user) -> QuerySet[Visit]:
     # Acting seats only: a viewer may read, not hand out votes.
     mine = organisation_ids(user, roles=ACTING_ROLES)
     return visits.filter(Q(service__department_id__in=mine) | Q(station__host_id__in=mine))
+
+
+def may_fetch_rating_link(user, visit: Visit) -> bool:
+    """Whether ``user`` may hand out ``visit``'s rating link (the counter slip, the API)."""
+    return visits_for_rating_link(user).filter(pk=visit.pk).exists()
 
 
 def visit_for_rating(visit_id: int) -> Visit | None:

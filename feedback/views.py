@@ -38,11 +38,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.core import is_ratelimited
 
-from feedback import forms, reasons, services, tokens
+from feedback import forms, queries, reasons, services, tokens
 from feedback.models import Appeal, Feedback
 from governance.core.admin import CappedCountPaginator
-from governance.kpis.registry import day_start
-from governance.stakeholders.rules import ACTING_ROLES, organisation_ids
+from governance.stakeholders.rules import organisation_ids
 from governance.stakeholders.services import client_ip
 from governance.stations.models import Visit
 
@@ -276,11 +275,7 @@ def thanks(request):
 @login_required
 @require_safe
 def mine(request):
-    qs = (
-        Feedback.objects.filter(user=request.user)
-        .select_related("service", "station", "case")
-        .order_by("-created_at", "-pk")
-    )
+    qs = queries.feedback_of(request.user).order_by("-created_at", "-pk")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(request, "feedback/mine.html", {"page": page})
 
@@ -324,39 +319,14 @@ def rerate(request, token: str):
 
 
 # Staff -----------------------------------------------------------------------------------------
-def _inbox(user) -> QuerySet[Feedback]:
-    qs = Feedback.objects.select_related("service", "station", "organisation", "case", "user")
-    if user.is_superuser:
-        return qs
-    return qs.filter(organisation_id__in=organisation_ids(user))
-
-
 def _filtered(request) -> tuple[QuerySet[Feedback], forms.InboxFilterForm]:
     user = request.user
     if not (user.is_superuser or organisation_ids(user)):
         raise PermissionDenied(_("评价收件箱只对组织成员开放。"))
     form = forms.InboxFilterForm(request.GET or None)
-    qs = _inbox(user)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    if data.get("kind"):
-        qs = qs.filter(kind=data["kind"])
-    if data.get("level"):
-        qs = qs.filter(level=data["level"])
-    if data.get("station"):
-        qs = qs.filter(station=data["station"])
-    if data.get("service"):
-        qs = qs.filter(service=data["service"])
-    if data.get("answered") == "yes":
-        qs = qs.exclude(reply="")
-    elif data.get("answered") == "no":
-        qs = qs.filter(reply="")
-    if data.get("appeals") == "pending":
-        qs = qs.filter(appeals__status=Appeal.Status.PENDING)
-    if data.get("start"):
-        qs = qs.filter(created_at__gte=day_start(data["start"]))
-    if data.get("end"):
-        qs = qs.filter(created_at__lt=day_start(data["end"]) + dt.timedelta(days=1))
-    return qs.order_by("-created_at", "-pk"), form
+    criteria = {name: value for name, value in data.items() if value not in (None, "")}
+    return queries.inbox_filtered(user, **criteria), form
 
 
 @login_required
@@ -436,12 +406,9 @@ def _csv_safe(text: str) -> str:
 
 
 def _feedback_for(request, pk: int) -> Feedback:
-    feedback = (
-        Feedback.objects.select_related("service", "station", "organisation", "case", "visit")
-        .filter(pk=pk)
-        .first()
-    )
-    if feedback is None or not request.user.has_perm("feedback.view_feedback", feedback):
+    feedback = queries.feedback_visible_to(request.user).select_related("visit").filter(pk=pk)
+    feedback = feedback.first()
+    if feedback is None:
         raise Http404
     return feedback
 
@@ -556,10 +523,7 @@ def _pending_appeal(feedback: Feedback) -> Appeal:
 def may_print_for(user, visit: Visit) -> bool:
     """Staff (admins and staff, not viewers) of the visit's department or of the station's
     host print its rating slip: a rating link in the wrong hands is a vote."""
-    if user.is_superuser:
-        return True
-    mine = organisation_ids(user, roles=ACTING_ROLES)
-    return visit.service.department_id in mine or visit.station.host_id in mine
+    return queries.may_fetch_rating_link(user, visit)
 
 
 def rating_link(request, visit: Visit) -> tuple[str, str]:

@@ -763,6 +763,31 @@ def case_assign(*, actor, case: Case, assignee: User | None) -> Case:
     return case
 
 
+class BatchRefused(Exception):
+    """A batch stopped at ``reference`` for ``reason``; nothing of it was written."""
+
+    def __init__(self, reference: str, reason: str):
+        super().__init__(f"{reference}: {reason}")
+        self.reference = reference
+        self.reason = reason
+
+
+@transaction.atomic
+def cases_assign(*, actor, cases, assignee: User | None) -> int:
+    """Assign every one of ``cases`` or none (the work queue's bulk assignment): the first
+    refusal rolls the batch back and raises :class:`BatchRefused` naming that case."""
+    count = 0
+    for case in cases:
+        try:
+            case_assign(actor=actor, case=case, assignee=assignee)
+        except ValidationError as error:
+            raise BatchRefused(case.reference, "；".join(error.messages)) from error
+        except PermissionDenied as error:
+            raise BatchRefused(case.reference, str(error)) from error
+        count += 1
+    return count
+
+
 def _assigned_event(case: Case, assignee: User, due_at: dt.datetime | None) -> CaseAssigned:
     """The case's or a co-handling task's assignee is told, with the deadline that is theirs."""
     return CaseAssigned(

@@ -27,7 +27,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -61,10 +60,6 @@ def _visible_case(request, reference: str) -> Case:
     if case is None:
         raise Http404(_("没有这个事项，或你无权查看。"))
     return case
-
-
-def _messages_of(error: ValidationError) -> list[str]:
-    return [str(message) for message in error.messages]
 
 
 def _put_on_form(form, error: ValidationError) -> None:
@@ -669,20 +664,10 @@ def _tab_counts(user) -> dict[str, int]:
 
 
 def _bulk_assign(request, cases, assignee) -> int | None:
-    """Assign every selected case or none: one refusal rolls the batch back and says which."""
+    """Assign every selected case or none (``services.cases_assign``), and say which."""
     try:
-        with transaction.atomic():
-            for case in cases:
-                try:
-                    services.case_assign(actor=request.user, case=case, assignee=assignee)
-                except (ValidationError, PermissionDenied) as error:
-                    text = (
-                        "；".join(_messages_of(error))
-                        if isinstance(error, ValidationError)
-                        else str(error)
-                    )
-                    raise _BatchRefused(case.reference, text) from error
-    except _BatchRefused as refused:
+        count = services.cases_assign(actor=request.user, cases=cases, assignee=assignee)
+    except services.BatchRefused as refused:
         messages.error(
             request,
             _("没有指派任何事项：%(reference)s 不能指派给该经办人（%(reason)s）。")
@@ -691,16 +676,9 @@ def _bulk_assign(request, cases, assignee) -> int | None:
         return None
     messages.success(
         request,
-        _("已把 %(count)d 个事项指派给 %(name)s。") % {"count": len(cases), "name": str(assignee)},
+        _("已把 %(count)d 个事项指派给 %(name)s。") % {"count": count, "name": str(assignee)},
     )
-    return len(cases)
-
-
-class _BatchRefused(Exception):
-    def __init__(self, reference: str, reason: str):
-        super().__init__(reference)
-        self.reference = reference
-        self.reason = reason
+    return count
 
 
 # Public list ------------------------------------------------------------------------------------

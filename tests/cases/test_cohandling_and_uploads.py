@@ -132,3 +132,21 @@ def test_a_lost_seat_empties_the_assignees_queue(open_case, department_admin, de
     Membership.objects.filter(user=department_staff).delete()
     # A new request loads the user afresh (the seats are cached on the user object).
     assert list(queries.work_queue(User.objects.get(pk=department_staff.pk))) == []
+
+
+# Bulk assignment -------------------------------------------------------------------------------
+def test_a_batch_is_assigned_whole_or_not_at_all(
+    open_case, other_service, department_admin, department_staff
+):
+    mine = [open_case(), open_case()]
+    assert services.cases_assign(actor=department_admin, cases=mine, assignee=department_staff) == 2
+    assert {c.assignee_id for c in Case.objects.filter(pk__in=[c.pk for c in mine])} == {
+        department_staff.pk
+    }
+    fresh, foreign = open_case(), open_case(service=other_service)
+    with pytest.raises(services.BatchRefused) as caught:
+        services.cases_assign(
+            actor=department_admin, cases=[fresh, foreign], assignee=department_staff
+        )
+    assert caught.value.reference == foreign.reference
+    assert Case.objects.get(pk=fresh.pk).assignee_id is None
