@@ -825,6 +825,7 @@ def phase_profile(args) -> None:
     import io
     import pstats
 
+    from django.contrib.auth.models import AnonymousUser
     from django.test import Client, RequestFactory
     from django.urls import resolve
 
@@ -859,6 +860,7 @@ def phase_profile(args) -> None:
             if data is None:
                 return view(factory.get(path))
             request = factory.post(path, data, content_type="application/json")
+            request.user = AnonymousUser()  # what the middleware would have set
             return view(request)
 
         return call

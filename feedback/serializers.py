@@ -358,7 +358,8 @@ def visit_rating_output(feedback: Feedback) -> dict:
         "id": feedback.pk,
         "visit": feedback.visit_id,
         "level": feedback.level,
-        "level_label": str(feedback.get_level_display()),
+        # Not get_level_display(), which translates every level's label to find one.
+        "level_label": str(Level(feedback.level).label),
         "reasons": reason_rows(feedback.reasons),
         "comment": feedback.text,
         "created_at": serializers.DateTimeField().to_representation(feedback.created_at),
