@@ -51,4 +51,10 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Official answers to proposals past their support threshold: due soon, then overdue.
+    "proposals-answers-sweep": {
+        "task": "proposals.answers_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
 }

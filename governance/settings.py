@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "governance.notifications",
     "governance.kpis",
     "governance.cases",
+    "governance.proposals",
     "feedback",
     "partners",
     "django_ratelimit",
@@ -241,6 +242,15 @@ NOTIFICATIONS_STALE_SECONDS = env.int("NOTIFICATIONS_STALE_SECONDS", default=300
 # Django's SMTP backend waits forever by default; a hung mail server must fail a send, not eat
 # the task's whole time limit again on every retry.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# Proposals -----------------------------------------------------------------------------------
+# Supports that oblige the responsible department to answer, and within how many days.
+PROPOSALS_SUPPORT_THRESHOLD = env.int("PROPOSALS_SUPPORT_THRESHOLD", default=100)
+PROPOSALS_ANSWER_DAYS = env.int("PROPOSALS_ANSWER_DAYS", default=30)
+# The author may correct a published proposal for this long; then only withdraw it.
+PROPOSALS_EDIT_MINUTES = env.int("PROPOSALS_EDIT_MINUTES", default=30)
+# The department hears of an answer due within this many days.
+PROPOSALS_DUE_SOON_DAYS = env.int("PROPOSALS_DUE_SOON_DAYS", default=5)
 
 # Cases ---------------------------------------------------------------------------------------
 # Reference numbers read CASES_REFERENCE_PREFIX-YYYY-NNNNNN.

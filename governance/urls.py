@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("governance.notifications.urls")),
     path("", include("governance.kpis.urls")),
     path("", include("governance.cases.urls")),
+    path("", include("governance.proposals.urls")),
     *(path(prefix, include(urlconf)) for urlconf, prefix in routes.url_modules()),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", language_switch, name="set_language"),

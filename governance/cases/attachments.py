@@ -122,7 +122,8 @@ def check(upload) -> Checked:
     return image
 
 
-def store(*, reference: str, checked: Checked) -> str:
-    """Save the checked content under a random name; returns the storage name."""
-    name = f"cases/{reference}/{uuid.uuid4().hex}.{EXTENSIONS[checked.content_type]}"
+def store(*, reference: str, checked: Checked, folder: str = "cases") -> str:
+    """Save the checked content under a random name in ``folder/reference/``; returns the
+    storage name."""
+    name = f"{folder}/{reference}/{uuid.uuid4().hex}.{EXTENSIONS[checked.content_type]}"
     return default_storage.save(name, ContentFile(checked.content))

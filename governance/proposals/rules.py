@@ -1,0 +1,161 @@
+"""Who may do what with proposals.
+
+- Anyone reads a published proposal; a draft is its author's alone.
+- Its author edits it as a draft and for 30 minutes after publishing (before any answer),
+  then may only withdraw it (while it is open or under evaluation).
+- People support and comment, signed in; organisations never support (a support is a
+  person's). Supports are taken while the proposal is open or under evaluation, comments
+  until it is withdrawn.
+- The responsible department's acting staff (admins and staff, not viewers) answer it
+  officially and run its implementation: milestones and the cases they open for it. Nobody
+  else answers, not even a superuser: an answer is the department's word.
+- Moderators hide comments with a reason: the responsible organisation's acting staff, the
+  platform's triage desk and superusers. The triage desk and superusers also hand a proposal
+  to another responsible organisation.
+"""
+
+from __future__ import annotations
+
+import rules
+from django.utils import timezone
+
+from governance.cases.routing import triage_slug
+from governance.proposals.models import (
+    OPEN_FOR_COMMENTS,
+    OPEN_FOR_SUPPORT,
+    Comment,
+    Proposal,
+    Status,
+)
+from governance.stakeholders.models import Organisation
+from governance.stakeholders.rules import (
+    ACTING_ROLES,
+    is_member_of,
+    is_superuser,
+    memberships_of,
+    seat_in,
+)
+
+
+def _proposal(obj) -> Proposal | None:
+    if isinstance(obj, Proposal):
+        return obj
+    if isinstance(obj, Comment):
+        return obj.proposal
+    return None
+
+
+def _signed_in(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def triage_id() -> int | None:
+    return (
+        Organisation.objects.filter(slug=triage_slug(), is_active=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@rules.predicate
+def is_signed_in(user) -> bool:
+    return _signed_in(user)
+
+
+@rules.predicate
+def is_author(user, obj=None) -> bool:
+    proposal = _proposal(obj)
+    return proposal is not None and _signed_in(user) and proposal.author_id == user.pk
+
+
+@rules.predicate
+def is_public(user, obj=None) -> bool:
+    proposal = _proposal(obj)
+    return proposal is not None and proposal.status != Status.DRAFT
+
+
+@rules.predicate
+def acts_for_responsible(user, obj=None) -> bool:
+    """An admin's or staff member's seat in the responsible organisation (with no proposal:
+    such a seat anywhere)."""
+    if not _signed_in(user):
+        return False
+    proposal = _proposal(obj)
+    if proposal is None:
+        return any(seat.role in ACTING_ROLES for seat in memberships_of(user).values())
+    seat = seat_in(user, proposal.responsible_id)
+    return seat is not None and seat.role in ACTING_ROLES
+
+
+@rules.predicate
+def acts_for_triage(user, obj=None) -> bool:
+    if not _signed_in(user):
+        return False
+    seat = seat_in(user, triage_id())
+    return seat is not None and seat.role in ACTING_ROLES
+
+
+@rules.predicate
+def is_editable(user, obj=None) -> bool:
+    proposal = _proposal(obj)
+    return proposal is not None and proposal.editable_now(timezone.now())
+
+
+@rules.predicate
+def is_withdrawable(user, obj=None) -> bool:
+    proposal = _proposal(obj)
+    return proposal is not None and proposal.status in (Status.PUBLISHED, Status.EVALUATING)
+
+
+@rules.predicate
+def takes_supports(user, obj=None) -> bool:
+    proposal = _proposal(obj)
+    return proposal is not None and proposal.status in OPEN_FOR_SUPPORT
+
+
+@rules.predicate
+def takes_comments(user, obj=None) -> bool:
+    proposal = _proposal(obj)
+    return proposal is not None and proposal.status in OPEN_FOR_COMMENTS
+
+
+MODERATORS = is_superuser | acts_for_responsible | acts_for_triage
+
+rules.add_perm("proposals.view_proposal", is_public | is_author | is_superuser)
+rules.add_perm("proposals.edit_proposal", is_author & is_editable)
+rules.add_perm("proposals.withdraw_proposal", is_author & is_withdrawable)
+rules.add_perm("proposals.support_proposal", is_signed_in & takes_supports)
+rules.add_perm("proposals.comment_proposal", is_signed_in & is_public & takes_comments)
+rules.add_perm("proposals.follow_proposal", is_signed_in & is_public)
+rules.add_perm("proposals.answer_proposal", acts_for_responsible)
+rules.add_perm("proposals.manage_result", acts_for_responsible)
+rules.add_perm("proposals.moderate_proposal", MODERATORS)
+rules.add_perm("proposals.route_proposal", is_superuser | acts_for_triage)
+
+# The admin: members read; every change goes through the services (and the pages).
+rules.add_perm("proposals", is_superuser | is_member_of)
+for _model in ("proposal",):
+    rules.add_perm(f"proposals.add_{_model}", rules.always_deny)
+    rules.add_perm(f"proposals.change_{_model}", rules.always_deny)
+    rules.add_perm(f"proposals.delete_{_model}", rules.always_deny)
+for _model in (
+    "proposalversion",
+    "attachment",
+    "support",
+    "follow",
+    "comment",
+    "commentvote",
+    "commentflag",
+    "answer",
+    "result",
+    "milestone",
+    "resultcase",
+):
+    rules.add_perm(f"proposals.view_{_model}", is_superuser | is_member_of)
+    rules.add_perm(f"proposals.add_{_model}", rules.always_deny)
+    rules.add_perm(f"proposals.change_{_model}", rules.always_deny)
+    rules.add_perm(f"proposals.delete_{_model}", rules.always_deny)
+rules.add_perm("proposals.view_category", is_superuser | is_member_of)
+rules.add_perm("proposals.add_category", is_superuser)
+rules.add_perm("proposals.change_category", is_superuser)
+rules.add_perm("proposals.delete_category", is_superuser)
