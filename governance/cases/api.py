@@ -52,8 +52,7 @@ from governance.cases.serializers import (
     TransitionInputSerializer,
     cohandler_row,
 )
-from governance.core.admin import CappedCountPaginator
-from governance.core.api import Pagination
+from governance.core.api import CappedPagination, parse_input
 
 # The codes ``attachments.check`` gives a file it refuses.
 ATTACHMENT_ERRORS = frozenset(
@@ -107,31 +106,9 @@ def _service_errors(*, file_field: str = "attachments", field_codes=None):
         raise
 
 
-def _messages(errors) -> list[str]:
-    """Every message in a nest of DRF errors (a list field's are keyed by the item's index)."""
-    if isinstance(errors, dict):
-        return [message for value in errors.values() for message in _messages(value)]
-    if isinstance(errors, list):
-        return [message for value in errors for message in _messages(value)]
-    return [str(errors)]
-
-
-def _parse(serializer_class, request) -> dict:
-    """The request's body, checked; a 400 maps each field to its messages, flat."""
-    serializer = serializer_class(data=request.data)
-    if not serializer.is_valid():
-        raise exceptions.ValidationError(
-            {field: _messages(errors) for field, errors in serializer.errors.items()}
-        )
-    return serializer.validated_data
-
-
-class CasePagination(Pagination):
-    """The project's pagination, counting at most 10,000 rows: past that ``count`` says
-    10,000 and one narrows with the filters. Counting the 890,000 cases a department may see
-    cost 20 times the page itself (bench/README.md)."""
-
-    django_paginator_class = CappedCountPaginator
+class CasePagination(CappedPagination):
+    """Counting the 890,000 cases a department may see cost 20 times the page itself
+    (bench/README.md)."""
 
 
 class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -233,7 +210,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """Report a case (anyone, signed in or not; JSON, or multipart with up to 5 files in
         ``attachments``). It is numbered, routed by the rules and its clocks start; a refused
         file refuses the whole report, and nothing is kept."""
-        values = dict(_parse(CaseOpenInputSerializer, request))
+        values = dict(parse_input(CaseOpenInputSerializer, request))
         uploads = values.pop("attachments", [])
         with _service_errors():
             case = services.case_open(actor=request.user, uploads=uploads, **values)
@@ -251,7 +228,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "cases.handle_case", case
         ):
             raise exceptions.PermissionDenied(_("只有办理单位的工作人员才能变更事项状态。"))
-        data = _parse(TransitionInputSerializer, request)
+        data = parse_input(TransitionInputSerializer, request)
         original = None
         if data["duplicate_of"]:
             original = (
@@ -280,7 +257,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         nobody (``null``)."""
         case = self.get_object()
         self._require("cases.handle_case", case, _("只有办理单位的工作人员才能指定经办人。"))
-        data = _parse(AssignInputSerializer, request)
+        data = parse_input(AssignInputSerializer, request)
         with _service_errors():
             case = services.case_assign(actor=request.user, case=case, assignee=data["assignee"])
         return Response(self._detail(self._reload(case)))
@@ -292,7 +269,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responsible now); the assignee is cleared."""
         case = self.get_object()
         self._require("cases.handle_case", case, _("只有分拨人员或办理单位才能分派事项。"))
-        data = _parse(RouteInputSerializer, request)
+        data = parse_input(RouteInputSerializer, request)
         with _service_errors():
             case = services.case_route(
                 actor=request.user, case=case, responsible=data["responsible"], note=data["note"]
@@ -305,7 +282,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """A public reply: everyone who may see the case reads it; its followers are told."""
         case = self.get_object()
         self._require("cases.reply_case", case, _("只有办理单位和协办单位的工作人员才能答复。"))
-        data = _parse(BodyInputSerializer, request)
+        data = parse_input(BodyInputSerializer, request)
         with _service_errors():
             entry = services.case_reply(actor=request.user, case=case, body=data["body"])
         return Response(
@@ -321,7 +298,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         self._require(
             "cases.note_case", case, _("只有办理单位和协办单位的工作人员才能写内部备注。")
         )
-        data = _parse(BodyInputSerializer, request)
+        data = parse_input(BodyInputSerializer, request)
         with _service_errors():
             entry = services.case_note(actor=request.user, case=case, body=data["body"])
         return Response(
@@ -336,7 +313,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         date."""
         case = self.get_object()
         self._require("cases.handle_case", case, _("只有办理单位的工作人员才能增加协办单位。"))
-        data = _parse(CoHandlerInputSerializer, request)
+        data = parse_input(CoHandlerInputSerializer, request)
         with _service_errors():
             cohandler = services.case_add_cohandler(actor=request.user, case=case, **data)
         return Response(
@@ -373,7 +350,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             cohandler_id,
             _("只有协办单位或责任单位的工作人员才能安排协办任务。"),
         )
-        data = _parse(CoHandlerAssignInputSerializer, request)
+        data = parse_input(CoHandlerAssignInputSerializer, request)
         with _service_errors():
             cohandler = services.cohandler_assign(actor=request.user, cohandler=cohandler, **data)
         return Response(CoHandlerOutputSerializer(cohandler_row(cohandler, internal=True)).data)
@@ -397,7 +374,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             cohandler_id,
             _("只有协办单位或责任单位的工作人员才能完成协办任务。"),
         )
-        data = _parse(CoHandlerDoneInputSerializer, request)
+        data = parse_input(CoHandlerDoneInputSerializer, request)
         with _service_errors():
             cohandler = services.cohandler_complete(
                 actor=request.user, cohandler=cohandler, note=data["note"]
@@ -411,7 +388,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         always with a reason."""
         case = self.get_object()
         self._require("cases.handle_case", case, _("只有办理单位的工作人员才能调整时限。"))
-        data = _parse(DueInputSerializer, request)
+        data = parse_input(DueInputSerializer, request)
         with _service_errors():
             case = services.case_set_due(actor=request.user, case=case, **data)
         return Response(self._detail(self._reload(case)))
@@ -460,7 +437,7 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         content; private to the organisations on the case unless ``is_public``."""
         case = self.get_object()
         self._require("cases.attach_case", case, _("你不能为此事项上传附件。"))
-        data = _parse(AttachmentInputSerializer, request)
+        data = parse_input(AttachmentInputSerializer, request)
         with _service_errors(file_field="file"):
             attachment = services.case_attach(
                 actor=request.user, case=case, upload=data["file"], is_public=data["is_public"]

@@ -27,7 +27,11 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP].count()
+        rows = self.object_list
+        if hasattr(rows, "order_by"):
+            # Without the ordering: PostgreSQL would sort the capped rows only to count them.
+            rows = rows.order_by()
+        return rows[: self.CAP].count()
 
 
 @admin.register(WorkerHeartbeat)

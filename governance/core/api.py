@@ -14,6 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from governance.core.admin import CappedCountPaginator
+
 
 class Pagination(pagination.PageNumberPagination):
     """Page-number pagination that refuses a malformed ``page_size`` instead of ignoring it.
@@ -60,6 +62,34 @@ class Pagination(pagination.PageNumberPagination):
             elif parameter["name"] == self.page_query_param:
                 parameter["schema"].update({"minimum": 1, "default": 1})
         return parameters
+
+
+class CappedPagination(Pagination):
+    """:class:`Pagination` counting at most 10,000 rows: past that ``count`` says 10,000 and
+    one narrows with the filters. Counting everything a big list holds cost more than its page
+    (bench/README.md)."""
+
+    django_paginator_class = CappedCountPaginator
+
+
+def flat_messages(errors) -> list[str]:
+    """Every message in a nest of DRF errors (a list field's are keyed by the item's index)."""
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in flat_messages(value)]
+    if isinstance(errors, list):
+        return [message for value in errors for message in flat_messages(value)]
+    return [str(errors)]
+
+
+def parse_input(serializer_class, request) -> dict:
+    """The request's body, checked by ``serializer_class``; a 400 maps each field to its
+    messages, flat."""
+    serializer = serializer_class(data=request.data)
+    if not serializer.is_valid():
+        raise exceptions.ValidationError(
+            {field: flat_messages(errors) for field, errors in serializer.errors.items()}
+        )
+    return dict(serializer.validated_data)
 
 
 def exception_handler(exc, context):
