@@ -361,6 +361,12 @@ SPECTACULAR_SETTINGS = {
         "ReportedFigureStatusEnum": "governance.kpis.models.ReportedFigure.Status",
         "VisitChannelEnum": "governance.stations.models.Channel",
         "RatingLevelEnum": "feedback.models.Level",
+        "ProposalStatusEnum": "governance.proposals.models.Status",
+        "AnswerStateEnum": "governance.proposals.models.Answer.State",
+        "MilestoneStateEnum": "governance.proposals.models.Milestone.State",
+        "ResultStateEnum": "governance.proposals.models.Result.State",
+        # Keeps the name the cases' co-handler state had before "state" had rivals.
+        "StateEnum": "governance.cases.models.CoHandler.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -9,6 +9,7 @@ from governance.core import routes
 from governance.core.views import healthz
 from governance.kpis.api import IndicatorViewSet
 from governance.notifications.api import NotificationViewSet, PreferenceViewSet
+from governance.proposals.api import ProposalViewSet
 from governance.stakeholders.views import language_switch
 from governance.stations.api import ServiceViewSet, StationViewSet
 
@@ -20,6 +21,7 @@ router.register("notifications/preferences", PreferenceViewSet, basename="notifi
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("kpis", IndicatorViewSet, basename="kpi")
 router.register("cases", CaseViewSet, basename="case")
+router.register("proposals", ProposalViewSet, basename="proposal")
 # The wings' viewsets (feedback, partners), registered from their AppConfig.ready.
 for _prefix, _viewset, _basename in routes.viewsets():
     router.register(_prefix, _viewset, basename=_basename)

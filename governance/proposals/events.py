@@ -1,6 +1,8 @@
 """Events the proposals app publishes (see governance.notifications).
 
 Every event carries the proposal's id and title, so the templates render without a query.
+Moments are in the site's time zone (``TIME_ZONE``): the templates print their date and time
+as stored.
 """
 
 from __future__ import annotations

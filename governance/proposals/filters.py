@@ -83,12 +83,12 @@ class ProposalFilter(django_filters.FilterSet):
         query = search.query(value)
         return queryset if query is None else queryset.filter(search=query)
 
-    def filter_answered(self, queryset, name, value):
+    def filter_answered(self, queryset, name, value: bool | None):
         if value is None:
             return queryset
         return queryset.filter(answered_at__isnull=not value)
 
-    def filter_mine(self, queryset, name, value):
+    def filter_mine(self, queryset, name, value: bool | None):
         if value is None:
             return queryset
         user = self._user()
@@ -96,7 +96,7 @@ class ProposalFilter(django_filters.FilterSet):
             return queryset.none() if value else queryset
         return queryset.filter(author=user) if value else queryset.exclude(author=user)
 
-    def filter_supported(self, queryset, name, value):
+    def filter_supported(self, queryset, name, value: bool | None):
         if value is None:
             return queryset
         user = self._user()
@@ -111,9 +111,15 @@ class ProposalFilter(django_filters.FilterSet):
     @property
     def qs(self):
         queryset = super().qs
-        sort = self.form.cleaned_data.get("sort") if self.form.is_valid() else None
+        cleaned = self.form.cleaned_data if self.form.is_valid() else {}
+        sort = cleaned.get("sort")
         order = ORDER_BY.get(sort or "newest")
         if sort == "answered":
             queryset = queryset.filter(answered_at__isnull=False)
+        if cleaned.get("mine") is not True:
+            # The list is of published proposals; the reader's own drafts show under "mine"
+            # only. Said outright, the condition also lets the partial indexes serve the list
+            # for signed-in readers, whose visible rows include their drafts.
+            queryset = queryset.exclude(status=Status.DRAFT)
         # Drafts (the reader's own, when ``mine``) have no publication time: newest first.
         return queryset.order_by(*order, "-created_at")

@@ -83,7 +83,11 @@ class Proposal(TimeStampedModel):
     body_html = models.TextField(_("正文（HTML）"), blank=True, editable=False)
     summary = models.CharField(_("摘要"), max_length=240, blank=True, editable=False)
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("类别")
+        Category,
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        db_index=False,  # proposals_category_idx
+        verbose_name=_("类别"),
     )
     scope = models.CharField(_("范围"), max_length=16, choices=Scope.choices)
     station = models.ForeignKey(
@@ -152,7 +156,7 @@ class Proposal(TimeStampedModel):
     search = SearchVectorField(null=True, editable=False)
 
     class Meta:
-        verbose_name = _("建议")
+        verbose_name = pgettext_lazy("proposal", "建议")
         verbose_name_plural = pgettext_lazy("plural", "建议")
         ordering = ("-published_at", "-pk")
         permissions = [
@@ -183,16 +187,24 @@ class Proposal(TimeStampedModel):
                 name="proposals_answered_idx",
             ),
             models.Index(fields=("status", "-published_at"), name="proposals_status_idx"),
-            models.Index(fields=("category", "-published_at"), name="proposals_category_idx"),
-            models.Index(fields=("scope", "-published_at"), name="proposals_scope_idx"),
             models.Index(
-                fields=("station", "-published_at"),
-                condition=Q(station__isnull=False),
+                fields=("category", "-published_at", "-id"),
+                condition=~Q(status="draft"),
+                name="proposals_category_idx",
+            ),
+            models.Index(
+                fields=("scope", "-published_at", "-id"),
+                condition=~Q(status="draft"),
+                name="proposals_scope_idx",
+            ),
+            models.Index(
+                fields=("station", "-published_at", "-id"),
+                condition=Q(station__isnull=False) & ~Q(status="draft"),
                 name="proposals_station_idx",
             ),
             models.Index(
-                fields=("service", "-published_at"),
-                condition=Q(service__isnull=False),
+                fields=("service", "-published_at", "-id"),
+                condition=Q(service__isnull=False) & ~Q(status="draft"),
                 name="proposals_service_idx",
             ),
             models.Index(fields=("author", "-created_at"), name="proposals_author_idx"),
@@ -243,7 +255,11 @@ class ProposalVersion(AppendOnlyModel):
     """The text as published, and after each edit: every reader sees what changed."""
 
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="versions", verbose_name=_("建议")
+        Proposal,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        db_index=False,  # proposals_version_unique leads with it
+        verbose_name=pgettext_lazy("proposal", "建议"),
     )
     number = models.PositiveIntegerField(_("版本号"))
     title = models.CharField(_("标题"), max_length=MAX_TITLE)
@@ -276,7 +292,10 @@ class Attachment(models.Model):
     """A photo or PDF on a proposal, checked as a case's (``cases.attachments``)."""
 
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("建议")
+        Proposal,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=pgettext_lazy("proposal", "建议"),
     )
     file = models.FileField(_("文件"), max_length=200)
     content_type = models.CharField(_("文件类型"), max_length=40)
@@ -304,13 +323,20 @@ class Attachment(models.Model):
 class Support(models.Model):
     """One person's support: one row per person and proposal (the database says so)."""
 
+    # Each foreign key leads one of the two indexes below: no index of its own (every
+    # support would maintain five where three serve).
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="supports", verbose_name=_("建议")
+        Proposal,
+        on_delete=models.CASCADE,
+        related_name="supports",
+        db_index=False,
+        verbose_name=pgettext_lazy("proposal", "建议"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="proposal_supports",
+        db_index=False,
         verbose_name=_("支持人"),
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
@@ -330,12 +356,17 @@ class Support(models.Model):
 
 class Follow(models.Model):
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="follows", verbose_name=_("建议")
+        Proposal,
+        on_delete=models.CASCADE,
+        related_name="follows",
+        db_index=False,  # proposals_follow_once leads with it
+        verbose_name=pgettext_lazy("proposal", "建议"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="proposal_follows",
+        db_index=False,  # proposals_follow_user_idx leads with it
         verbose_name=_("关注人"),
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
@@ -357,7 +388,11 @@ class Comment(TimeStampedModel):
     in the thread, shown as hidden, and is never deleted."""
 
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="comments", verbose_name=_("建议")
+        Proposal,
+        on_delete=models.CASCADE,
+        related_name="comments",
+        db_index=False,  # proposals_comment_idx leads with it
+        verbose_name=pgettext_lazy("proposal", "建议"),
     )
     parent = models.ForeignKey(
         "self",
@@ -417,7 +452,11 @@ class CommentVote(models.Model):
         DOWN = -1, _("反对")
 
     comment = models.ForeignKey(
-        Comment, on_delete=models.CASCADE, related_name="votes", verbose_name=_("评论")
+        Comment,
+        on_delete=models.CASCADE,
+        related_name="votes",
+        db_index=False,  # proposals_vote_once leads with it
+        verbose_name=_("评论"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("人")
@@ -439,7 +478,11 @@ class CommentVote(models.Model):
 
 class CommentFlag(models.Model):
     comment = models.ForeignKey(
-        Comment, on_delete=models.CASCADE, related_name="flags", verbose_name=_("评论")
+        Comment,
+        on_delete=models.CASCADE,
+        related_name="flags",
+        db_index=False,  # proposals_flag_once leads with it
+        verbose_name=_("评论"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("人")
@@ -469,7 +512,10 @@ class Answer(TimeStampedModel):
         REJECTED = "rejected", _("不采纳")
 
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, related_name="answers", verbose_name=_("建议")
+        Proposal,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=pgettext_lazy("proposal", "建议"),
     )
     state = models.CharField(_("答复结论"), max_length=16, choices=State.choices)
     text = models.TextField(_("答复内容"), max_length=MAX_ANSWER)
@@ -547,7 +593,10 @@ class Result(TimeStampedModel):
         DONE = "done", _("已完成")
 
     proposal = models.OneToOneField(
-        Proposal, on_delete=models.CASCADE, related_name="result", verbose_name=_("建议")
+        Proposal,
+        on_delete=models.CASCADE,
+        related_name="result",
+        verbose_name=pgettext_lazy("proposal", "建议"),
     )
     state = models.CharField(
         _("实施状态"), max_length=16, choices=State.choices, default=State.NOT_STARTED
@@ -582,7 +631,11 @@ class Milestone(TimeStampedModel):
         DONE = "done", _("已完成")
 
     result = models.ForeignKey(
-        Result, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("落实情况")
+        Result,
+        on_delete=models.CASCADE,
+        related_name="milestones",
+        db_index=False,  # proposals_milestone_idx leads with it
+        verbose_name=_("落实情况"),
     )
     title = models.CharField(_("里程碑"), max_length=150)
     description = models.TextField(_("说明"), max_length=2_000, blank=True)
@@ -610,7 +663,11 @@ class ResultCase(models.Model):
     """A case opened for a concrete task of the implementation; its resolution counts."""
 
     result = models.ForeignKey(
-        Result, on_delete=models.CASCADE, related_name="task_cases", verbose_name=_("落实情况")
+        Result,
+        on_delete=models.CASCADE,
+        related_name="task_cases",
+        db_index=False,  # proposals_task_idx leads with it
+        verbose_name=_("落实情况"),
     )
     case = models.OneToOneField(
         "cases.Case",

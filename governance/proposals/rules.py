@@ -12,17 +12,21 @@
 - Moderators hide comments with a reason: the responsible organisation's acting staff, the
   platform's triage desk and superusers. The triage desk and superusers also hand a proposal
   to another responsible organisation.
+- In the admin, the people (any role) of the answering organisation and of the organisation
+  that made a proposal read its records, the triage desk all of them, superusers everything;
+  nobody changes them there. Categories are the platform's: superusers keep them.
 """
 
 from __future__ import annotations
 
 import rules
-from django.utils import timezone
 
 from governance.cases.routing import triage_slug
+from governance.core import clock
 from governance.proposals.models import (
     OPEN_FOR_COMMENTS,
     OPEN_FOR_SUPPORT,
+    Answer,
     Comment,
     Proposal,
     Status,
@@ -38,11 +42,20 @@ from governance.stakeholders.rules import (
 
 
 def _proposal(obj) -> Proposal | None:
-    if isinstance(obj, Proposal):
-        return obj
-    if isinstance(obj, Comment):
-        return obj.proposal
-    return None
+    """The proposal ``obj`` belongs to: itself, or the one its ``proposal``, ``comment`` or
+    ``result`` leads to (a version, an answer, a vote, a milestone…); None for anything else."""
+    for _step in range(3):
+        if obj is None or isinstance(obj, Proposal):
+            return obj
+        if isinstance(obj, Comment):
+            return obj.proposal
+        for attribute in ("proposal", "comment", "result"):
+            if hasattr(type(obj), attribute):
+                obj = getattr(obj, attribute)
+                break
+        else:
+            return None
+    return obj if isinstance(obj, Proposal) else None
 
 
 def _signed_in(user) -> bool:
@@ -96,9 +109,39 @@ def acts_for_triage(user, obj=None) -> bool:
 
 
 @rules.predicate
+def asks_about_any(user, obj=None) -> bool:
+    """No object: "may the user do this to some proposal?", as the admin asks before it lists
+    what its queryset scopes."""
+    return obj is None
+
+
+@rules.predicate
+def has_a_seat(user) -> bool:
+    return bool(memberships_of(user))
+
+
+@rules.predicate
+def in_proposal_organisation(user, obj=None) -> bool:
+    """A seat (any role) in the organisation that answers the proposal or in the one that made
+    it; with no object, a seat anywhere. A draft answer is its department's alone."""
+    if obj is None:
+        return has_a_seat(user)
+    if isinstance(obj, Answer) and obj.published_at is None:
+        return seat_in(user, obj.organisation_id) is not None
+    proposal = _proposal(obj)
+    if proposal is None:
+        return False
+    return any(
+        seat_in(user, organisation_id) is not None
+        for organisation_id in (proposal.responsible_id, proposal.on_behalf_of_id)
+        if organisation_id is not None
+    )
+
+
+@rules.predicate
 def is_editable(user, obj=None) -> bool:
     proposal = _proposal(obj)
-    return proposal is not None and proposal.editable_now(timezone.now())
+    return proposal is not None and proposal.editable_now(clock.now())
 
 
 @rules.predicate
@@ -121,7 +164,11 @@ def takes_comments(user, obj=None) -> bool:
 
 MODERATORS = is_superuser | acts_for_responsible | acts_for_triage
 
-rules.add_perm("proposals.view_proposal", is_public | is_author | is_superuser)
+rules.add_perm(
+    # A draft is its author's alone: no superuser clause (the admin lists drafts to nobody).
+    "proposals.view_proposal",
+    is_public | is_author | (asks_about_any & (has_a_seat | is_superuser)),
+)
 rules.add_perm("proposals.edit_proposal", is_author & is_editable)
 rules.add_perm("proposals.withdraw_proposal", is_author & is_withdrawable)
 rules.add_perm("proposals.support_proposal", is_signed_in & takes_supports)
@@ -132,7 +179,11 @@ rules.add_perm("proposals.manage_result", acts_for_responsible)
 rules.add_perm("proposals.moderate_proposal", MODERATORS)
 rules.add_perm("proposals.route_proposal", is_superuser | acts_for_triage)
 
-# The admin: members read; every change goes through the services (and the pages).
+# The admin: the people of the organisations a proposal concerns read its records (and the
+# triage desk all of them); every change goes through the services (and the pages).
+ADMIN_READERS = (asks_about_any | is_public) & (
+    is_superuser | in_proposal_organisation | acts_for_triage
+)
 rules.add_perm("proposals", is_superuser | is_member_of)
 for _model in ("proposal",):
     rules.add_perm(f"proposals.add_{_model}", rules.always_deny)
@@ -151,11 +202,11 @@ for _model in (
     "milestone",
     "resultcase",
 ):
-    rules.add_perm(f"proposals.view_{_model}", is_superuser | is_member_of)
+    rules.add_perm(f"proposals.view_{_model}", ADMIN_READERS)
     rules.add_perm(f"proposals.add_{_model}", rules.always_deny)
     rules.add_perm(f"proposals.change_{_model}", rules.always_deny)
     rules.add_perm(f"proposals.delete_{_model}", rules.always_deny)
-rules.add_perm("proposals.view_category", is_superuser | is_member_of)
+rules.add_perm("proposals.view_category", is_superuser | has_a_seat)
 rules.add_perm("proposals.add_category", is_superuser)
 rules.add_perm("proposals.change_category", is_superuser)
 rules.add_perm("proposals.delete_category", is_superuser)

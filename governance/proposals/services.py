@@ -16,10 +16,12 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
+import rules
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.cases import attachments
@@ -70,8 +72,11 @@ from governance.stations.models import Service, Station
 
 MAX_ATTACHMENTS = 5
 CONFLICTS = frozenset({"closed", "not_editable", "answered", "not_accepted", "not_open"})
-# Cases of an implementation count as done once resolved or closed.
+# Cases of an implementation count as done once resolved or closed; a rejected one (the task
+# was dropped) or a duplicate (done under another case) does not count at all, so it cannot
+# hold the implementation short of done for ever.
 CASE_DONE = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+CASE_DROPPED = frozenset({CaseStatus.REJECTED, CaseStatus.DUPLICATE})
 
 
 def support_threshold() -> int:
@@ -97,8 +102,18 @@ def _signed_in(actor) -> User:
     return actor
 
 
+def _invalid(field: str, message, code: str) -> ValidationError:
+    """A refusal naming ``field``, with its code kept on the field's error (a code given to a
+    dict-shaped ValidationError is dropped: forms and the API read it per field)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _require(actor, permission: str, obj, message) -> None:
-    if actor is None or not actor.has_perm(permission, obj):
+    """The rule itself, not ``actor.has_perm``: Django answers yes to every superuser before
+    it asks the rules, and a superuser neither answers for a department (an official answer
+    is the department's word) nor comments on a withdrawn proposal. The rules name superusers
+    wherever they may act."""
+    if actor is None or not rules.has_perm(permission, actor, obj):
         raise PermissionDenied(message)
 
 
@@ -107,10 +122,10 @@ def _text(value, *, field: str, limit: int, required: bool = True) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError({field: _("必须是文本。")}, code="invalid")
+        raise _invalid(field, _("必须是文本。"), "invalid")
     value = value.strip()
     if "\x00" in value:
-        raise ValidationError({field: _("不能包含空字符。")}, code="null_characters")
+        raise _invalid(field, _("不能包含空字符。"), "null_characters")
     if len(value) > limit:
         raise ValidationError(
             {
@@ -122,7 +137,7 @@ def _text(value, *, field: str, limit: int, required: bool = True) -> str:
             }
         )
     if required and not value:
-        raise ValidationError({field: _("不能为空。")}, code="required")
+        raise _invalid(field, _("不能为空。"), "required")
     return value
 
 
@@ -143,22 +158,23 @@ def _mark(*days: dt.datetime | dt.date | None) -> None:
 def _scope(scope: str, station: Station | None, service: Service | None):
     """The scope and the object it names; a service's station stays optional."""
     if scope not in Scope.values:
-        raise ValidationError(
-            {"scope": _("范围只能是：%(allowed)s。") % {"allowed": "、".join(Scope.values)}},
-            code="invalid_choice",
+        raise _invalid(
+            "scope",
+            _("范围只能是：%(allowed)s。") % {"allowed": "、".join(Scope.values)},
+            "invalid_choice",
         )
     if scope == Scope.PLATFORM:
         if station is not None or service is not None:
-            raise ValidationError({"scope": _("整个平台的建议不能指定站点或服务事项。")})
+            raise _invalid("scope", _("整个平台的建议不能指定站点或服务事项。"), "invalid")
         return None, None
     if scope == Scope.STATION:
         if station is None:
-            raise ValidationError({"station": _("请选择站点。")}, code="required")
+            raise _invalid("station", _("请选择站点。"), "required")
         if service is not None:
-            raise ValidationError({"service": _("站点范围的建议不能指定服务事项。")})
+            raise _invalid("service", _("站点范围的建议不能指定服务事项。"), "invalid")
         return station, None
     if service is None:
-        raise ValidationError({"service": _("请选择服务事项。")}, code="required")
+        raise _invalid("service", _("请选择服务事项。"), "required")
     return station, service
 
 
@@ -243,7 +259,7 @@ def proposal_create(
     author = _signed_in(actor)
     now = clock.now()
     if category is None or not category.is_active:
-        raise ValidationError({"category": _("请选择有效的类别。")}, code="invalid_choice")
+        raise _invalid("category", _("请选择有效的类别。"), "invalid_choice")
     station, service = _scope(scope, station, service)
     proposal = Proposal(
         title=_text(title, field="title", limit=MAX_TITLE),
@@ -299,7 +315,7 @@ def proposal_update(
         proposal.body = new
     if category is not None:
         if not category.is_active:
-            raise ValidationError({"category": _("请选择有效的类别。")}, code="invalid_choice")
+            raise _invalid("category", _("请选择有效的类别。"), "invalid_choice")
         proposal.category = category
     _render(proposal)
     if changed and proposal.status != Status.DRAFT:
@@ -330,6 +346,10 @@ def proposal_publish(*, actor, proposal: Proposal) -> Proposal:
         raise PermissionDenied(_("只有提议人才能发布建议。"))
     if proposal.status != Status.DRAFT:
         raise ValidationError(_("这条建议已经发布。"), code="closed")
+    if proposal.on_behalf_of_id is not None:
+        # The seat is checked again: whoever left the organisation since drafting no longer
+        # speaks for it.
+        _on_behalf_of(actor, proposal.on_behalf_of)
     now = clock.now()
     proposal.status = Status.PUBLISHED
     proposal.published_at = now
@@ -378,12 +398,19 @@ def proposal_route(*, actor, proposal: Proposal, responsible: Organisation) -> P
     proposal = _lock(proposal)
     _require(actor, "proposals.route_proposal", proposal, _("只有分派人员才能指定答复单位。"))
     if responsible is None or not responsible.is_active:
-        raise ValidationError({"responsible": _("请选择有效的单位。")}, code="invalid_choice")
+        raise _invalid("responsible", _("请选择有效的单位。"), "invalid_choice")
     if proposal.status == Status.DRAFT:
         raise ValidationError(_("草稿不能分派。"), code="not_published")
+    if responsible.pk != proposal.responsible_id:
+        # The previous department's unpublished draft answer is its own, not the new one's
+        # to publish under the old name: it goes with the hand-over.
+        Answer.objects.filter(proposal=proposal, published_at__isnull=True).delete()
     proposal.responsible = responsible
     proposal.save(update_fields=["responsible", "updated_at"])
-    _mark(proposal.published_at)
+    from governance.proposals.metrics import days_counted
+
+    # The proposal counts for its new organisation on every day it counts at all.
+    _mark(*days_counted(proposal))
     return proposal
 
 
@@ -428,7 +455,7 @@ def proposal_support(*, actor, proposal: Proposal) -> tuple[Proposal, bool]:
                 supports=proposal.supports_count,
                 threshold=threshold,
                 responsible_id=proposal.responsible_id,
-                answer_due_at=proposal.answer_due_at,
+                answer_due_at=timezone.localtime(proposal.answer_due_at),
             ),
             actor=user,
         )
@@ -475,9 +502,9 @@ def comment_add(*, actor, proposal: Proposal, body: str, parent: Comment | None 
     _require(user, "proposals.comment_proposal", proposal, _("这条建议已撤回，不能再评论。"))
     if parent is not None:
         if parent.proposal_id != proposal.pk:
-            raise ValidationError({"parent": _("回复的评论不属于这条建议。")}, code="invalid")
+            raise _invalid("parent", _("回复的评论不属于这条建议。"), "invalid")
         if parent.parent_id is not None:
-            raise ValidationError({"parent": _("只能回复一级评论。")}, code="too_deep")
+            raise _invalid("parent", _("只能回复一级评论。"), "too_deep")
     now = clock.now()
     comment = Comment.objects.create(
         proposal=proposal,
@@ -507,7 +534,7 @@ def comment_vote(*, actor, comment: Comment, value: int) -> Comment:
     """Up (1), down (-1), or take one's vote back (0). Not on one's own comment."""
     user = _signed_in(actor)
     if value not in (1, -1, 0) or isinstance(value, bool):
-        raise ValidationError({"value": _("投票只能是 1（赞同）、-1（反对）或 0（取消）。")})
+        raise _invalid("value", _("投票只能是 1（赞同）、-1（反对）或 0（取消）。"), "invalid")
     comment = Comment.objects.select_related("proposal").get(pk=comment.pk)
     if comment.author_id == user.pk:
         raise ValidationError(_("不能给自己的评论投票。"), code="own_comment")
@@ -543,8 +570,10 @@ def comment_vote(*, actor, comment: Comment, value: int) -> Comment:
 
 @transaction.atomic
 def comment_flag(*, actor, comment: Comment, reason: str = "") -> tuple[Comment, bool]:
-    """Flag a comment for the moderators, once per person."""
+    """Flag a comment for the moderators, once per person, never one's own."""
     user = _signed_in(actor)
+    if comment.author_id == user.pk:
+        raise ValidationError(_("不能举报自己的评论。"), code="own_comment")
     reason = _text(reason, field="reason", limit=200, required=False)
     try:
         with transaction.atomic():
@@ -576,15 +605,24 @@ def comment_hide(*, actor, comment: Comment, reason: str) -> Comment:
 
 
 # Official answers -------------------------------------------------------------------------------
+def _refuse_answer(proposal: Proposal) -> None:
+    """Answers are given while the proposal is open or under evaluation; a withdrawn one is
+    closed, a decided one answered already (both conflicts)."""
+    if proposal.status == Status.WITHDRAWN:
+        raise ValidationError(_("这条建议已撤回，不能再答复。"), code="closed")
+    if proposal.status not in (Status.PUBLISHED, Status.EVALUATING):
+        raise ValidationError(_("这条建议已有正式答复结论，不能再答复。"), code="answered")
+
+
 def _decimal(value, field: str) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValidationError({field: _("请填写金额。")}, code="invalid") from None
+        raise _invalid(field, _("请填写金额。"), "invalid") from None
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
-        raise ValidationError({field: _("金额须在 0 到 9,999,999,999.99 之间。")}, code="invalid")
+        raise _invalid(field, _("金额须在 0 到 9,999,999,999.99 之间。"), "invalid")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -605,15 +643,12 @@ def answer_draft(
     _require(
         actor, "proposals.answer_proposal", proposal, _("只有答复单位的工作人员才能答复建议。")
     )
-    if proposal.status not in (Status.PUBLISHED, Status.EVALUATING):
-        raise ValidationError(_("这条建议当前不能答复。"), code="answered")
+    _refuse_answer(proposal)
     if state not in Answer.State.values:
-        raise ValidationError(
-            {
-                "state": _("答复结论只能是：%(allowed)s。")
-                % {"allowed": "、".join(Answer.State.values)}
-            },
-            code="invalid_choice",
+        raise _invalid(
+            "state",
+            _("答复结论只能是：%(allowed)s。") % {"allowed": "、".join(Answer.State.values)},
+            "invalid_choice",
         )
     errors = {}
     if state == Answer.State.ACCEPTED:
@@ -655,8 +690,7 @@ def answer_publish(*, actor, answer: Answer) -> Answer:
     )
     if answer.published_at is not None:
         raise ValidationError(_("这份答复已经发布。"), code="answered")
-    if proposal.status not in (Status.PUBLISHED, Status.EVALUATING):
-        raise ValidationError(_("这条建议当前不能答复。"), code="answered")
+    _refuse_answer(proposal)
     now = clock.now()
     answer.published_at = now
     answer.published_by = actor
@@ -728,7 +762,7 @@ def milestone_add(
     proposal = _lock(proposal)
     result = _result(actor, proposal)
     if not isinstance(due_on, dt.date):
-        raise ValidationError({"due_on": _("请填写计划日期。")}, code="required")
+        raise _invalid("due_on", _("请填写计划日期。"), "required")
     milestone = Milestone.objects.create(
         result=result,
         title=_text(title, field="title", limit=150),
@@ -747,12 +781,10 @@ def milestone_set_state(*, actor, milestone: Milestone, state: str) -> Milestone
     proposal = _lock(milestone.result.proposal)
     result = _result(actor, proposal)
     if state not in Milestone.State.values:
-        raise ValidationError(
-            {
-                "state": _("状态只能是：%(allowed)s。")
-                % {"allowed": "、".join(Milestone.State.values)}
-            },
-            code="invalid_choice",
+        raise _invalid(
+            "state",
+            _("状态只能是：%(allowed)s。") % {"allowed": "、".join(Milestone.State.values)},
+            "invalid_choice",
         )
     if state == milestone.state:
         return milestone
@@ -784,17 +816,32 @@ def result_open_case(
     station: Station | None = None,
 ) -> Case:
     """Open a case for a concrete task of the implementation, handled by the responsible
-    department; its resolution moves the progress."""
+    department; its resolution moves the progress.
+
+    A case names a service and a place: the proposal's own unless others are given, and a
+    service offered at one station only is done there. A platform-wide proposal names
+    neither, so its tasks must."""
     proposal = _lock(proposal)
     result = _result(actor, proposal)
+    title = _text(title, field="title", limit=200)
+    description = _text(description, field="description", limit=4_000)
+    service = service or proposal.service
+    station = station or proposal.station
+    if station is None and service is not None:
+        offered = list(service.stations.filter(is_active=True).order_by("pk")[:2])
+        station = offered[0] if len(offered) == 1 else None
+    if service is None:
+        raise _invalid("service", _("请选择这项落实任务所属的服务事项。"), "required")
+    if station is None:
+        raise _invalid("station", _("请选择这项落实任务所在的站点。"), "required")
     responsible = Organisation.objects.filter(pk=proposal.responsible_id).first()
     case = case_services.case_open(
         actor=actor,
-        title=_text(title, field="title", limit=200),
-        description=_text(description, field="description", limit=4_000),
+        title=title,
+        description=description,
         source=Source.PROPOSAL,
-        service=service or proposal.service,
-        station=station or proposal.station,
+        service=service,
+        station=station,
         system=True,
         responsible=responsible,
     )
@@ -807,7 +854,11 @@ def result_recompute(result: Result, *, actor=None) -> Result:
     """The progress is the share of milestones and task cases that are done; at 100 % the
     proposal is implemented (and goes back to accepted if a task reopens)."""
     milestones = list(result.milestones.values_list("state", flat=True))
-    cases = list(Case.objects.filter(proposal_task__result=result).values_list("status", flat=True))
+    cases = list(
+        Case.objects.filter(proposal_task__result=result)
+        .exclude(status__in=CASE_DROPPED)
+        .values_list("status", flat=True)
+    )
     total = len(milestones) + len(cases)
     done = sum(state == Milestone.State.DONE for state in milestones) + sum(
         status in CASE_DONE for status in cases
@@ -821,6 +872,7 @@ def result_recompute(result: Result, *, actor=None) -> Result:
         state = Result.State.NOT_STARTED
     now = clock.now()
     was_done = result.state == Result.State.DONE
+    completed_before = result.completed_at
     result.progress, result.state = progress, state
     result.completed_at = (result.completed_at or now) if state == Result.State.DONE else None
     result.save(update_fields=["progress", "state", "completed_at", "updated_at"])
@@ -835,15 +887,22 @@ def result_recompute(result: Result, *, actor=None) -> Result:
         proposal.status = Status.ACCEPTED
         proposal.implemented_at = None
         proposal.save(update_fields=["status", "implemented_at", "updated_at"])
-        _mark(result.ends_on)
+        _mark(result.ends_on, completed_before)
     return result
 
 
 def on_case_status_changed(case: Case) -> None:
     """A task case moved: recompute the progress of the implementation it belongs to."""
-    link = ResultCase.objects.filter(case_id=case.pk).select_related("result").first()
+    link = (
+        ResultCase.objects.filter(case_id=case.pk)
+        .values("result_id", "result__proposal_id")
+        .first()
+    )
     if link is not None:
-        result = Result.objects.select_for_update().get(pk=link.result_id)
+        # The proposal first, then its result: the order every other writer locks them in,
+        # so a case moving while a milestone is added waits instead of deadlocking.
+        Proposal.objects.select_for_update().filter(pk=link["result__proposal_id"]).first()
+        result = Result.objects.select_for_update().get(pk=link["result_id"])
         result_recompute(result)
 
 
@@ -852,7 +911,6 @@ def answers_sweep(*, now: dt.datetime | None = None, limit: int = 1_000) -> dict
     """Tell departments of answers due within ``PROPOSALS_DUE_SOON_DAYS`` (their acting
     staff) and of answers overdue (their admins), once each."""
     now = now or clock.now()
-    told = {"due_soon": 0, "overdue": 0}
     awaiting = Proposal.objects.filter(
         answer_due_at__isnull=False,
         answered_at__isnull=True,
@@ -860,39 +918,33 @@ def answers_sweep(*, now: dt.datetime | None = None, limit: int = 1_000) -> dict
         status=Status.PUBLISHED,
     )
     soon = awaiting.filter(
-        answer_due_at__gt=now,
-        answer_due_at__lte=now + dt.timedelta(days=due_soon_days()),
-        due_soon_told_at__isnull=True,
-    ).order_by("answer_due_at")[:limit]
-    for proposal in soon:
+        answer_due_at__gt=now, answer_due_at__lte=now + dt.timedelta(days=due_soon_days())
+    )
+    late = awaiting.filter(answer_due_at__lte=now)
+    return {
+        "due_soon": _tell_once(soon, "due_soon_told_at", ProposalAnswerDueSoon, now, limit),
+        "overdue": _tell_once(late, "overdue_told_at", ProposalAnswerOverdue, now, limit),
+    }
+
+
+def _tell_once(proposals, told_column: str, event, now: dt.datetime, limit: int) -> int:
+    """Publish ``event`` for each of ``proposals`` not yet told, claiming ``told_column`` by an
+    ``UPDATE`` first: two sweeps at once tell each proposal once."""
+    told = 0
+    untold = proposals.filter(**{f"{told_column}__isnull": True}).order_by("answer_due_at")
+    for proposal in untold[:limit]:
         with transaction.atomic():
-            if Proposal.objects.filter(pk=proposal.pk, due_soon_told_at__isnull=True).update(
-                due_soon_told_at=now
-            ):
+            claimed = Proposal.objects.filter(
+                pk=proposal.pk, **{f"{told_column}__isnull": True}
+            ).update(**{told_column: now})
+            if claimed:
                 publish(
-                    ProposalAnswerDueSoon(
+                    event(
                         proposal_id=proposal.pk,
                         title=proposal.title,
                         responsible_id=proposal.responsible_id,
-                        answer_due_at=proposal.answer_due_at,
+                        answer_due_at=timezone.localtime(proposal.answer_due_at),
                     )
                 )
-                told["due_soon"] += 1
-    late = awaiting.filter(answer_due_at__lte=now, overdue_told_at__isnull=True).order_by(
-        "answer_due_at"
-    )[:limit]
-    for proposal in late:
-        with transaction.atomic():
-            if Proposal.objects.filter(pk=proposal.pk, overdue_told_at__isnull=True).update(
-                overdue_told_at=now
-            ):
-                publish(
-                    ProposalAnswerOverdue(
-                        proposal_id=proposal.pk,
-                        title=proposal.title,
-                        responsible_id=proposal.responsible_id,
-                        answer_due_at=proposal.answer_due_at,
-                    )
-                )
-                told["overdue"] += 1
+                told += 1
     return told

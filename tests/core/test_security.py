@@ -86,6 +86,26 @@ PUBLIC = {
     "feedback:new": "anyone may rate a service or send feedback, signed in or not",
     "feedback:thanks": "the receipt of anonymous feedback (nothing of it is shown)",
     "feedback:rerate": "the signed re-rating link in the e-mail (forged ones are 400)",
+    "proposals:list": "published proposals are public (drafts are their authors' alone)",
+    "proposals:detail": "a published proposal is public (a draft is 404 to others)",
+    "proposals:attachment": "a published proposal's attachments (a draft's are 404 to others)",
+    "api:proposal-list": "published proposals are public (drafts are their authors' alone)",
+    "api:proposal-detail": "a published proposal is public (a draft is 404 to others)",
+    "api:proposal-comments": "a published proposal's comments are public; posting needs an account",
+    **{
+        f"api:proposal-{action}": "POST only (GET is 405); anonymous POSTs are refused, as "
+        "tests/proposals/test_api*.py check"
+        for action in (
+            "answer",
+            "comment-flag",
+            "comment-hide",
+            "comment-vote",
+            "follow",
+            "publish",
+            "support",
+            "withdraw",
+        )
+    },
 }
 SAMPLE = {
     "pk": "1",
@@ -96,6 +116,7 @@ SAMPLE = {
     "app_label": "stations",
     "attachment_id": "1",
     "cohandler_id": "1",
+    "comment_id": "1",
 }
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 UNFILLED: list[str] = []

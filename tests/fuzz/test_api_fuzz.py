@@ -91,6 +91,25 @@ def fuzz_data(db, monkeypatch, wsgi_in_test_transaction):
 
     sent = feedback_submit(actor=user, kind="suggestion", text="多设座椅", service=renew)
     Feedback.objects.filter(pk=sent.pk).update(id=0)
+    # A proposal under id 0 (published by the token's user, about the hukou service, with a
+    # comment under id 0) and a category "a", so generated ids and slugs reach the proposals'
+    # actions. Renumbered like the feedback above, as a draft (no row points at it yet).
+    from governance.proposals import models as proposals
+    from governance.proposals.services import comment_add, proposal_create, proposal_publish
+
+    category = proposals.Category.objects.create(slug="a", name_zh="开放时间")
+    drafted = proposal_create(
+        actor=user,
+        title="周末延长开放时间",
+        body="希望**周末**也能办理。",
+        category=category,
+        scope=proposals.Scope.SERVICE,
+        service=renew,
+    )
+    proposals.Proposal.objects.filter(pk=drafted.pk).update(id=0)
+    proposal = proposal_publish(actor=user, proposal=proposals.Proposal.objects.get(pk=0))
+    comment = comment_add(actor=UserFactory(), proposal=proposal, body="同意")
+    proposals.Comment.objects.filter(pk=comment.pk).update(id=0)
     return {"token": Token.objects.create(user=user).key}
 
 

@@ -73,6 +73,8 @@ def test_deactivated_staff_are_signed_out_of_the_admin(client, totp, department_
 # attributes; and the feedback their organisation received, its appeals and its deadlines.
 CASES = {"Case", "Category", "RoutingRule", "SlaPolicy", "Open311Client", "ServiceAttribute"}
 FEEDBACK = {"Feedback", "Appeal", "FeedbackPolicy"}
+# And the proposals their organisation answers or made, what hangs on them, the categories.
+PROPOSALS = {"Proposal", "Answer", "Result", "Comment", "Category"}
 # A service's Open311 attributes are kept by its department.
 PARTNER_CASES = CASES - {"ServiceAttribute"}
 OURS = {
@@ -92,6 +94,7 @@ OURS = {
                 "stations": {"Station", "Service", "Visit"},
                 "cases": CASES,
                 "feedback": FEEDBACK,
+                "proposals": PROPOSALS,
             },
         ),
         (
@@ -101,6 +104,7 @@ OURS = {
                 "stations": {"Station", "Service", "Visit"},
                 "cases": CASES,
                 "feedback": FEEDBACK,
+                "proposals": PROPOSALS,
             },
         ),
         (
@@ -110,6 +114,7 @@ OURS = {
                 "stations": {"Station", "Service", "Visit"},
                 "cases": CASES,
                 "feedback": FEEDBACK,
+                "proposals": PROPOSALS,
             },
         ),
         (
@@ -119,6 +124,7 @@ OURS = {
                 "stations": {"Station"},
                 "cases": PARTNER_CASES,
                 "feedback": FEEDBACK,
+                "proposals": PROPOSALS,
             },
         ),
         (
@@ -128,6 +134,7 @@ OURS = {
                 "stations": {"Station"},
                 "cases": PARTNER_CASES,
                 "feedback": FEEDBACK,
+                "proposals": PROPOSALS,
             },
         ),
     ],
