@@ -40,7 +40,30 @@ from governance.proposals.models import (
     Status,
 )
 from governance.proposals.rules import acts_for_triage
+from governance.proposals.serializers import public_name
 from governance.stakeholders.rules import organisation_ids
+
+
+def _person(user) -> str:
+    """A citizen as the public pages show them (display name, never the e-mail address): the
+    people of a proposal's organisations read these records, viewers included."""
+    return public_name(user) if user is not None else "—"
+
+
+class PeopleByPublicName:
+    """Display methods for the people on a proposal's records."""
+
+    @admin.display(description=_("提议人"))
+    def author_name(self, obj) -> str:
+        return _person(obj.author)
+
+    @admin.display(description=_("修改人"))
+    def editor_name(self, obj) -> str:
+        return _person(obj.edited_by)
+
+    @admin.display(description=_("举报人"))
+    def user_name(self, obj) -> str:
+        return _person(obj.user)
 
 
 def _everything(user) -> bool:
@@ -81,9 +104,9 @@ class _ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
         return request.user.has_perm(codename, obj)
 
 
-class VersionInline(_ReadOnlyInline):
+class VersionInline(PeopleByPublicName, _ReadOnlyInline):
     model = ProposalVersion
-    fields = ("number", "created_at", "edited_by", "title", "body")
+    fields = ("number", "created_at", "editor_name", "title", "body")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -131,7 +154,7 @@ class AnswerDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
+class ProposalAdmin(PeopleByPublicName, ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
     list_display = (
         "id",
         "title",
@@ -158,7 +181,7 @@ class ProposalAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
     inlines = (VersionInline, AttachmentInline, AnswerInline)
     fieldsets = (
         (None, {"fields": ("title", "status", "category", "scope", "station", "service")}),
-        (_("提议人"), {"fields": ("author", "on_behalf_of")}),
+        (_("提议人"), {"fields": ("author_name", "on_behalf_of")}),
         (_("正文"), {"fields": ("body", "version")}),
         (
             _("支持与答复"),
@@ -204,19 +227,16 @@ class ProposalAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
             return queryset, False
         if term.isdigit():
             return queryset.filter(pk=int(term)), False
-        query = search.query(term)
-        if query is None:
-            return queryset, False
-        return queryset.filter(search=query), False
+        return search.matching(queryset, term), False
 
     def view_on_site(self, obj):
         return reverse("proposals:detail", args=[obj.pk])
 
 
 # Comments ----------------------------------------------------------------------------------------
-class FlagInline(_ReadOnlyInline):
+class FlagInline(PeopleByPublicName, _ReadOnlyInline):
     model = CommentFlag
-    fields = ("created_at", "user", "reason")
+    fields = ("created_at", "user_name", "reason")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -264,11 +284,11 @@ HIDE_PAGE = """{% extends "admin/base_site.html" %}
 
 
 @admin.register(Comment)
-class CommentAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
+class CommentAdmin(PeopleByPublicName, ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
     list_display = (
         "id",
         "proposal",
-        "author",
+        "author_name",
         "excerpt",
         "upvotes",
         "downvotes",
@@ -288,7 +308,7 @@ class CommentAdmin(ReadOnlyAdminMixin, ObjectPermissionsModelAdmin):
     fields = (
         "proposal",
         "parent",
-        "author",
+        "author_name",
         "body",
         "created_at",
         "upvotes",

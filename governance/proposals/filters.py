@@ -80,8 +80,7 @@ class ProposalFilter(django_filters.FilterSet):
         return user if user is not None and user.is_authenticated else None
 
     def filter_search(self, queryset, name, value):
-        query = search.query(value)
-        return queryset if query is None else queryset.filter(search=query)
+        return search.matching(queryset, value)
 
     def filter_answered(self, queryset, name, value: bool | None):
         if value is None:

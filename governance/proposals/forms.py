@@ -11,10 +11,12 @@ the views put back on the form. Text is kept as typed: the body and answers are 
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance.cases.forms import ServiceChoiceField
+from governance.cases.routing import triage_slug
 from governance.proposals import services
 from governance.proposals.models import (
     MAX_ANSWER,
@@ -260,10 +262,19 @@ class RouteForm(forms.Form):
 
     responsible = forms.ModelChoiceField(
         label=_("答复单位"),
-        queryset=Organisation.objects.filter(is_active=True).order_by("kind", "name_zh"),
+        queryset=Organisation.objects.none(),
         to_field_name="slug",
         empty_label=_("（请选择）"),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A department, or a partner for what it contributes (and the triage desk, until it
+        # hands on): the same as services.proposal_route.
+        answering = [Organisation.Kind.DEPARTMENT, Organisation.Kind.PARTNER]
+        self.fields["responsible"].queryset = Organisation.objects.filter(
+            Q(kind__in=answering) | Q(slug=triage_slug()), is_active=True
+        ).order_by("kind", "name_zh")
 
 
 # The department's answer and the implementation --------------------------------------------------

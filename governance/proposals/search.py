@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Value
+from django.db import connections
+from django.db.models import Q, QuerySet, Value
 
 CONFIG = "simple"
 # Han ideographs (with extension A and compatibility ideographs), kana and hangul; then words.
@@ -37,6 +38,24 @@ def terms(text: str) -> list[str]:
 
 def document(*texts: str) -> str:
     return " ".join(term for text in texts for term in terms(text))
+
+
+def enabled(using: str = "default") -> bool:
+    """Full-text search needs PostgreSQL; the embedded SQLite default has none."""
+    return connections[using].vendor == "postgresql"
+
+
+def matching(queryset: QuerySet, text: str) -> QuerySet:
+    """Proposals whose title or body holds every term of ``text`` (all of them when it has
+    none). On SQLite, the embedded default, a plain ``icontains`` on the words instead."""
+    words = (text or "").split()
+    if not enabled(queryset.db):
+        condition = Q()
+        for word in words[:MAX_QUERY_TERMS]:
+            condition &= Q(title__icontains=word) | Q(body__icontains=word)
+        return queryset.filter(condition)
+    found = query(text)
+    return queryset if found is None else queryset.filter(search=found)
 
 
 def vector(*texts: str) -> SearchVector:

@@ -188,8 +188,10 @@ def _on_behalf_of(actor: User, organisation: Organisation | None) -> Organisatio
 
 
 def _responsible_for(proposal: Proposal) -> int | None:
-    """The department that answers: a service's own department; otherwise whoever the cases'
-    routing rules name for the station (or the platform), else the triage desk."""
+    """The organisation that answers: a service's own department; otherwise whoever the cases'
+    routing rules name for the station (or the platform), else the triage desk. That may be
+    a partner: the mall answers for what it contributes (its space, its parking), as it
+    handles the station's facility cases."""
     if proposal.service_id is not None:
         return Service.objects.values_list("department_id", flat=True).get(pk=proposal.service_id)
     rule = route(service_id=None, category_id=None, station_id=proposal.station_id)
@@ -206,10 +208,11 @@ def _render(proposal: Proposal) -> None:
 
 
 def _index(proposal: Proposal) -> None:
+    """The search vector of the title and body (nothing on SQLite, which searches the text)."""
+    if not search.enabled():
+        return
     Proposal.objects.filter(pk=proposal.pk).update(
-        search=search.vector(
-            proposal.title, proposal.summary, markup.plain(proposal.body_html, MAX_BODY)
-        )
+        search=search.vector(proposal.title, markup.plain(proposal.body_html, MAX_BODY))
     )
 
 
@@ -399,6 +402,12 @@ def proposal_route(*, actor, proposal: Proposal, responsible: Organisation) -> P
     _require(actor, "proposals.route_proposal", proposal, _("只有分派人员才能指定答复单位。"))
     if responsible is None or not responsible.is_active:
         raise _invalid("responsible", _("请选择有效的单位。"), "invalid_choice")
+    from governance.proposals.rules import triage_id
+
+    answering = {Organisation.Kind.DEPARTMENT, Organisation.Kind.PARTNER}
+    if responsible.kind not in answering and responsible.pk != triage_id():
+        # A department, or a partner for what it contributes; never a community group.
+        raise _invalid("responsible", _("只能分派给政府部门或企业伙伴。"), "invalid_choice")
     if proposal.status == Status.DRAFT:
         raise ValidationError(_("草稿不能分派。"), code="not_published")
     if responsible.pk != proposal.responsible_id:
@@ -472,7 +481,11 @@ def proposal_unsupport(*, actor, proposal: Proposal) -> tuple[Proposal, bool]:
     deleted, _rows = Support.objects.filter(proposal_id=proposal.pk, user=user).delete()
     if deleted:
         Proposal.objects.filter(pk=proposal.pk).update(supports_count=F("supports_count") - 1)
-    return Proposal.objects.get(pk=proposal.pk), bool(deleted)
+    proposal = Proposal.objects.get(pk=proposal.pk)
+    if deleted:
+        # Answered or withdrawn while this waited for the row: refused, and rolled back.
+        _refuse_support(proposal)
+    return proposal, bool(deleted)
 
 
 def proposal_follow(*, actor, proposal: Proposal) -> bool:

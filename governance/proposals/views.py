@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from governance.core import clock
 from governance.core.admin import CappedCountPaginator
 from governance.core.errors import bad_request
 from governance.proposals import forms, queries, services
@@ -240,7 +241,7 @@ def edit(request, pk: int):
         return _forbidden(request, PermissionDenied(_("只有提议人才能修改建议。")))
     room = services.MAX_ATTACHMENTS - len(proposal.attachments.all())
     if request.method != "POST":
-        if not proposal.editable_now(timezone.now()):
+        if not proposal.editable_now(clock.now()):
             messages.error(request, _closed_message(proposal))
             return redirect(detail_url(proposal))
         form = forms.EditForm(
@@ -350,7 +351,9 @@ def _describe(events: list[queries.Event]) -> list[Step]:
             title = _("里程碑完成：%(title)s") % {"title": data["milestone"].title}
         elif event.kind == "task_done":
             case = data["case"]
-            title = _("落实事项办结：%(title)s") % {"title": case.title}
+            # A private case's title is for the organisations on it (the API hides it too).
+            shown = case.title if case.is_public else case.reference
+            title = _("落实事项办结：%(title)s") % {"title": shown}
             detail = case.reference
         elif event.kind == "implemented":
             title = _("建议已落实")

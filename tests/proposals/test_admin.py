@@ -352,3 +352,26 @@ def test_a_new_seat_counts_at_once(mfa_client, rows, department):
     MembershipFactory(organisation=department, user=person, role="viewer")
     client = mfa_client(fresh(person))
     assert rows["hukou"] in listed(client.get(url("proposal", "changelist")))
+
+
+def test_the_admin_shows_citizens_by_their_public_name_never_their_e_mail(
+    mfa_client, department_viewer, citizen, rows
+):
+    """A department's viewers read its proposals' records: the proposer, editors, commenters
+    and flaggers appear as the public pages show them."""
+    # People without a display name: User.__str__ would show their e-mail address.
+    for person in (citizen, rows["commenter"]):
+        person.display_name = ""
+        person.save(update_fields=["display_name"])
+    services.comment_flag(actor=citizen, comment=rows["comment"], reason="广告")
+    client = mfa_client(department_viewer)
+    pages = [
+        client.get(url("proposal", "change", rows["hukou"].pk)),
+        client.get(url("comment", "change", rows["comment"].pk)),
+        client.get(url("comment", "changelist")),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        content = page.content.decode()
+        for person in (citizen, rows["commenter"]):
+            assert person.email not in content

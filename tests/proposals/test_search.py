@@ -160,3 +160,15 @@ def test_a_hostile_query_through_the_filter_is_harmless(library):
     assert listed("kiosk' OR '1'='1") == set()
     assert listed("'); DELETE FROM proposals_proposal; --") == set()
     assert Proposal.objects.count() == 3
+
+
+def test_without_postgresql_the_words_are_looked_for_in_the_text(monkeypatch, propose):
+    """SQLite (the embedded default) has no full-text search: ``matching`` falls back to
+    ``icontains`` on each word, and publishing indexes nothing."""
+    monkeypatch.setattr(search, "enabled", lambda using="default": False)
+    found = propose(title="周末延长开放时间", body="希望周末也能办理身份证")
+    propose(title="增加停车位", body="访客停车难")
+    hits = search.matching(Proposal.objects.all(), "周末 身份证")
+    assert list(hits) == [found]
+    assert Proposal.objects.get(pk=found.pk).search is None
+    assert search.matching(Proposal.objects.all(), "").count() == 2

@@ -982,6 +982,31 @@ def test_routing_refuses_drafts_and_inactive_organisations(
         services.proposal_route(actor=superuser, proposal=proposal, responsible=other_department)
 
 
+def test_routing_goes_to_a_department_or_a_partner_never_a_community_group(
+    proposal, superuser, partner
+):
+    from tests.factories import OrganisationFactory
+
+    community = OrganisationFactory(slug="residents", kind="community")
+    with pytest.raises(ValidationError) as error:
+        services.proposal_route(actor=superuser, proposal=proposal, responsible=community)
+    assert field_codes(error.value) == {"responsible": ["invalid_choice"]}
+    # The mall answers for what it contributes.
+    services.proposal_route(actor=superuser, proposal=proposal, responsible=partner)
+    proposal.refresh_from_db()
+    assert proposal.responsible == partner
+
+
+def test_rerouting_drops_the_previous_departments_draft_answer(
+    proposal, superuser, department_staff, other_department
+):
+    services.answer_draft(
+        actor=department_staff, proposal=proposal, state="rejected", text="还在斟酌"
+    )
+    services.proposal_route(actor=superuser, proposal=proposal, responsible=other_department)
+    assert not Answer.objects.filter(proposal=proposal).exists()
+
+
 # Implementation ----------------------------------------------------------------------------------
 def progress(proposal) -> tuple[int, str, str]:
     proposal.refresh_from_db()
