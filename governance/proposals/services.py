@@ -178,6 +178,17 @@ def _scope(scope: str, station: Station | None, service: Service | None):
     return station, service
 
 
+def _active_scope(scope: str, station: Station | None, service: Service | None):
+    """:func:`_scope`, for a new proposal: a closed station or a withdrawn service takes
+    none (the forms offer neither; the API would otherwise take them)."""
+    station, service = _scope(scope, station, service)
+    if station is not None and not station.is_active:
+        raise _invalid("station", _("这个站点已停用。"), "invalid_choice")
+    if service is not None and not service.is_active:
+        raise _invalid("service", _("这个服务事项已停用。"), "invalid_choice")
+    return station, service
+
+
 def _on_behalf_of(actor: User, organisation: Organisation | None) -> Organisation | None:
     if organisation is None:
         return None
@@ -263,7 +274,7 @@ def proposal_create(
     now = clock.now()
     if category is None or not category.is_active:
         raise _invalid("category", _("请选择有效的类别。"), "invalid_choice")
-    station, service = _scope(scope, station, service)
+    station, service = _active_scope(scope, station, service)
     proposal = Proposal(
         title=_text(title, field="title", limit=MAX_TITLE),
         body=_text(body, field="body", limit=MAX_BODY),

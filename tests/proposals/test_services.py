@@ -1262,3 +1262,17 @@ def test_a_new_member_acts_at_once_and_a_revoked_one_not(proposal, department):
     Membership.objects.filter(user=person).delete()
     with pytest.raises(PermissionDenied):
         services.answer_publish(actor=fresh(person), answer=draft)
+
+
+def test_a_closed_station_or_a_withdrawn_service_takes_no_new_proposal(propose, station, service):
+    service.is_active = False
+    service.save(update_fields=["is_active"])
+    with pytest.raises(ValidationError) as error:
+        propose()
+    assert field_codes(error.value) == {"service": ["invalid_choice"]}
+    station.is_active = False
+    station.save(update_fields=["is_active"])
+    with pytest.raises(ValidationError) as error:
+        propose(scope=Scope.STATION, station=station)
+    assert field_codes(error.value) == {"station": ["invalid_choice"]}
+    assert not Proposal.objects.exists()
