@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import (
     BooleanField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -156,7 +157,11 @@ def to_answer(user) -> QuerySet[Proposal]:
             status__in=(Status.PUBLISHED, Status.EVALUATING),
         )
         .select_related(*LIST_RELATED)
-        .order_by("answer_due_at", "-supports_count", "-published_at", "-pk")
+        # Proposals with no due date yet (below the threshold) after those with one, on
+        # every database (SQLite sorts NULL first).
+        .order_by(
+            F("answer_due_at").asc(nulls_last=True), "-supports_count", "-published_at", "-pk"
+        )
     )
 
 

@@ -48,6 +48,8 @@ def enabled(using: str = "default") -> bool:
 def matching(queryset: QuerySet, text: str) -> QuerySet:
     """Proposals whose title or body holds every term of ``text`` (all of them when it has
     none). On SQLite, the embedded default, a plain ``icontains`` on the words instead."""
+    if not terms(text):
+        return queryset  # punctuation only: nothing to look for, on either database
     words = (text or "").split()
     if not enabled(queryset.db):
         condition = Q()

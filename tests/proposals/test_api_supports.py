@@ -165,6 +165,7 @@ def _at_once(requests) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("require_postgres")
 def test_one_person_supporting_several_times_at_once_is_one_row(published, citizen):
     path = url(published, "support")
     statuses = _at_once([lambda: client_for(citizen).post(path) for _ in range(4)])
@@ -175,6 +176,7 @@ def test_one_person_supporting_several_times_at_once_is_one_row(published, citiz
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("require_postgres")
 def test_many_people_supporting_at_once_lose_no_support(published):
     people = [UserFactory() for _ in range(6)]
     path = url(published, "support")

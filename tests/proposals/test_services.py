@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from governance.cases.models import Case, Source
 from governance.cases.models import Status as CaseStatus
@@ -63,7 +63,7 @@ def field_codes(error: ValidationError) -> dict[str, list[str]]:
 
 
 def matching(text: str) -> set[int]:
-    return set(Proposal.objects.filter(search=search.query(text)).values_list("pk", flat=True))
+    return set(search.matching(Proposal.objects.all(), text).values_list("pk", flat=True))
 
 
 # Drafts and publishing ---------------------------------------------------------------------------
@@ -380,9 +380,10 @@ def test_versions_are_append_only(proposal):
         version.save()
     with pytest.raises(ValidationError, match="历史版本不能删除"):
         version.delete()
-    # Behind the model, the database's trigger refuses a rewrite too.
-    with pytest.raises(Exception), transaction.atomic():  # noqa: B017, PT011
-        ProposalVersion.objects.filter(pk=version.pk).update(title="篡改")
+    # Behind the model, PostgreSQL's trigger refuses a rewrite too (SQLite has none).
+    if connection.vendor == "postgresql":
+        with pytest.raises(Exception), transaction.atomic():  # noqa: B017, PT011
+            ProposalVersion.objects.filter(pk=version.pk).update(title="篡改")
     assert proposal.versions.get().title == "周末延长开放时间"
 
 
