@@ -24,6 +24,7 @@ from django.db.models import (
 )
 
 from governance.cases.models import Case
+from governance.cases.rules import signed_in
 from governance.proposals.models import (
     Answer,
     Comment,
@@ -39,21 +40,17 @@ from governance.proposals.models import (
 LIST_RELATED = ("category", "station", "service", "on_behalf_of", "responsible")
 
 
-def _signed_in(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
 def visible_to(user) -> QuerySet[Proposal]:
     """Published proposals, and the reader's own drafts."""
     published = ~Q(status=Status.DRAFT)
-    if _signed_in(user):
+    if signed_in(user):
         return Proposal.objects.filter(published | Q(author_id=user.pk))
     return Proposal.objects.filter(published)
 
 
 def with_reader(qs: QuerySet[Proposal], user) -> QuerySet[Proposal]:
     """``supported_by_me`` and ``followed_by_me`` on each row (False for anonymous readers)."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return qs.annotate(
             supported_by_me=Value(False, output_field=BooleanField()),
             followed_by_me=Value(False, output_field=BooleanField()),
@@ -113,7 +110,7 @@ def comments_of(proposal: Proposal, user) -> list[Comment]:
     reader, ``my_vote`` (1, -1 or None): three queries however many comments."""
     votes = (
         CommentVote.objects.filter(comment=OuterRef("pk"), user_id=user.pk).values("value")[:1]
-        if _signed_in(user)
+        if signed_in(user)
         else None
     )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import rules
 
 from governance.cases.routing import triage_slug
+from governance.cases.rules import signed_in
 from governance.core import clock
 from governance.proposals.models import (
     OPEN_FOR_COMMENTS,
@@ -58,10 +59,6 @@ def _proposal(obj) -> Proposal | None:
     return obj if isinstance(obj, Proposal) else None
 
 
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active)
-
-
 def triage_id() -> int | None:
     return (
         Organisation.objects.filter(slug=triage_slug(), is_active=True)
@@ -72,13 +69,13 @@ def triage_id() -> int | None:
 
 @rules.predicate
 def is_signed_in(user) -> bool:
-    return _signed_in(user)
+    return signed_in(user)
 
 
 @rules.predicate
 def is_author(user, obj=None) -> bool:
     proposal = _proposal(obj)
-    return proposal is not None and _signed_in(user) and proposal.author_id == user.pk
+    return proposal is not None and signed_in(user) and proposal.author_id == user.pk
 
 
 @rules.predicate
@@ -91,7 +88,7 @@ def is_public(user, obj=None) -> bool:
 def acts_for_responsible(user, obj=None) -> bool:
     """An admin's or staff member's seat in the responsible organisation (with no proposal:
     such a seat anywhere)."""
-    if not _signed_in(user):
+    if not signed_in(user):
         return False
     proposal = _proposal(obj)
     if proposal is None:
@@ -102,7 +99,7 @@ def acts_for_responsible(user, obj=None) -> bool:
 
 @rules.predicate
 def acts_for_triage(user, obj=None) -> bool:
-    if not _signed_in(user):
+    if not signed_in(user):
         return False
     seat = seat_in(user, triage_id())
     return seat is not None and seat.role in ACTING_ROLES

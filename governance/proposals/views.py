@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from governance.cases.rules import signed_in
 from governance.core import clock
 from governance.core.admin import CappedCountPaginator
 from governance.core.errors import bad_request
@@ -61,8 +62,6 @@ ANSWERABLE = frozenset({Status.PUBLISHED, Status.EVALUATING})
 
 
 # Helpers ----------------------------------------------------------------------------------------
-def _signed_in(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
 
 
 def _may(user, permission: str, obj=None) -> bool:
@@ -141,7 +140,7 @@ def proposal_list(request):
         form.fields[name].empty_label = _("不限")
     # "Mine" and "supported by me" mean nothing to an anonymous reader: not offered (asked
     # for anyway, they list nothing).
-    personal = () if _signed_in(request.user) else ("mine", "supported")
+    personal = () if signed_in(request.user) else ("mine", "supported")
     fields = [field for field in form.visible_fields() if field.name not in ("q", *personal)]
     page = CappedCountPaginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     invalid = filters.is_bound and not form.is_valid()
@@ -368,8 +367,8 @@ def _describe(events: list[queries.Event]) -> list[Step]:
 def _detail_context(request, proposal: Proposal, bound: dict | None = None) -> dict:
     user = request.user
     bound = bound or {}
-    signed_in = _signed_in(user)
-    is_author = signed_in and proposal.author_id == user.pk
+    reader_signed_in = signed_in(user)
+    is_author = reader_signed_in and proposal.author_id == user.pk
     result = getattr(proposal, "result", None)
     context = {
         "proposal": proposal,
