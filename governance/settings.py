@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "csp",
+    "import_export",
     # Gongzhi: the core first, then the wings
     "governance.core",
     "governance.stakeholders",
