@@ -19,12 +19,13 @@ class PartnersConfig(AppConfig):
         from celery.schedules import crontab
 
         from governance.celery import app
-        from governance.core import routes  # noqa: F401
+        from governance.core import routes
         from partners import rules  # noqa: F401  (registers the permissions)
         from partners.notifications import register_event_types
 
         register_event_types()
-        # pages (urls, nav)
+        routes.register_urls("partners.urls", prefix="partners/")
+        # pages (nav)
         # api (viewsets)
         # metrics
         # seed

@@ -1,0 +1,3 @@
+"""Being written (issue 9)."""
+
+urlpatterns: list = []
