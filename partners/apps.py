@@ -26,10 +26,34 @@ class PartnersConfig(AppConfig):
         register_event_types()
         routes.register_urls("partners.urls", prefix="partners/")
         # pages (nav)
+        routes.register_nav("partners:resources", _("共享资源"), order=50)
+        routes.register_nav("partners:portal", _("伙伴工作台"), audience="partners", order=51)
         # api (viewsets)
+        for prefix, viewset, basename in (
+            ("resources", "ResourceViewSet", "partner-resource"),
+            ("bookings", "BookingViewSet", "partner-booking"),
+            ("pledges", "PledgeViewSet", "partner-pledge"),
+            ("agreements", "AgreementViewSet", "partner-agreement"),
+            ("shifts", "ShiftViewSet", "partner-shift"),
+            ("trainings", "TrainingViewSet", "partner-training"),
+        ):
+            routes.register_viewset(
+                f"partners/{prefix}", f"partners.api.{viewset}", basename=basename
+            )
         # metrics
+        from partners.metrics import register_metrics
+
+        register_metrics()
         # seed
+        from governance.core.seeding import register_seeder
+        from partners.seed import MODELS as SEED_MODELS
+        from partners.seed import seed_partners
+
+        register_seeder("partners", seed_partners, order=50, models=SEED_MODELS)
         # panels (pledges on proposal and case pages)
+        from partners.panels import register_panels
+
+        register_panels()
         app.conf.beat_schedule["partners-agreements-remind"] = {
             "task": "partners.agreements_remind",
             "schedule": crontab(hour=8, minute=30),

@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 
 import rules
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -172,7 +172,11 @@ def _apply(instance, data: Mapping, allowed: Sequence[str]) -> list[str]:
     for name, value in data.items():
         if isinstance(value, str):
             value = value.strip()
-        if getattr(instance, name) != value:
+        try:
+            current = getattr(instance, name)
+        except ObjectDoesNotExist:  # a required relation not set yet (a new shift's station)
+            current = None
+        if current != value:
             setattr(instance, name, value)
             changed.append(name)
     return changed
@@ -314,7 +318,10 @@ def photo_add(*, actor: User, resource: Resource, upload, caption: str = "") -> 
         raise _invalid(
             "photo", _("每项资源最多 %(max)s 张照片。") % {"max": MAX_PHOTOS}, "too_many"
         )
-    checked = check_upload(upload)
+    try:
+        checked = check_upload(upload)
+    except ValidationError as error:  # too large, empty, not an image: name the field
+        raise ValidationError({"photo": error.error_list}) from error
     if not checked.content_type.startswith("image/"):
         raise _invalid("photo", _("只能上传 JPEG、PNG 或 WebP 图片。"), "unsupported_type")
     name = store_file(reference=str(resource.pk), checked=checked, folder="partners/resources")
@@ -397,6 +404,9 @@ def booking_request(
     """Ask ``resource``'s partner for it, for ``requester`` (an organisation the actor acts
     for). A time already approved for someone else is refused at once, naming that booking;
     requests may overlap each other until one is approved."""
+    # The rule reads the row as it is now: a resource switched off or made unbookable since
+    # the caller read it takes no request.
+    resource = Resource.objects.get(pk=resource.pk)
     _require(
         actor,
         "partners.book_resource",
@@ -410,7 +420,6 @@ def booking_request(
         )
     starts_at, ends_at = _aware(starts_at, "starts_at"), _aware(ends_at, "ends_at")
     purpose = _text(purpose, field="purpose", limit=500)
-    resource = Resource.objects.get(pk=resource.pk)
     check_period(resource, starts_at, ends_at, now=clock.now())
     taken = conflicting_booking(resource.pk, starts_at, ends_at)
     if taken is not None:
@@ -431,8 +440,8 @@ def booking_request(
             partner_id=resource.partner_id,
             requester_id=requester.pk,
             requester_name=requester.name_zh,
-            starts_at=starts_at,
-            ends_at=ends_at,
+            starts_at=timezone.localtime(starts_at),
+            ends_at=timezone.localtime(ends_at),
             purpose=purpose,
         ),
         actor=actor,
@@ -488,8 +497,8 @@ def booking_approve(*, actor: User, booking: Booking) -> Booking:
             partner_name=booking.resource.partner.name_zh,
             requester_id=booking.requester_id,
             requested_by_id=booking.requested_by_id,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
+            starts_at=timezone.localtime(booking.starts_at),
+            ends_at=timezone.localtime(booking.ends_at),
         ),
         actor=actor,
     )
@@ -517,8 +526,8 @@ def booking_decline(*, actor: User, booking: Booking, reason: str) -> Booking:
             partner_name=booking.resource.partner.name_zh,
             requester_id=booking.requester_id,
             requested_by_id=booking.requested_by_id,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
+            starts_at=timezone.localtime(booking.starts_at),
+            ends_at=timezone.localtime(booking.ends_at),
             reason=reason,
         ),
         actor=actor,
@@ -560,8 +569,8 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str) -> Booking:
             partner_id=booking.resource.partner_id,
             requester_id=booking.requester_id,
             side=side,
-            starts_at=booking.starts_at,
-            ends_at=booking.ends_at,
+            starts_at=timezone.localtime(booking.starts_at),
+            ends_at=timezone.localtime(booking.ends_at),
             reason=reason,
         ),
         actor=actor,
@@ -762,6 +771,13 @@ def _departments(departments: Iterable[Organisation]) -> list[Organisation]:
     return departments
 
 
+def _check_agreement_period(agreement: Agreement) -> None:
+    # The database's check constraint would say only that a constraint failed, on no field.
+    starts_on, ends_on = agreement.starts_on, agreement.ends_on
+    if isinstance(starts_on, dt.date) and isinstance(ends_on, dt.date) and ends_on < starts_on:
+        raise _invalid("ends_on", _("到期日期不能早于生效日期。"), "invalid")
+
+
 @transaction.atomic
 def agreement_create(
     *,
@@ -780,6 +796,7 @@ def agreement_create(
     agreement._department_ids = {department.pk for department in departments}
     _require(actor, "partners.manage_agreement", agreement, _("只有协议双方的管理员才能登记协议。"))
     _apply(agreement, data, AGREEMENT_FIELDS)
+    _check_agreement_period(agreement)
     agreement.full_clean()
     agreement.save()
     agreement.departments.set(departments)
@@ -807,6 +824,7 @@ def agreement_update(
         # A renewed agreement is reminded of its new end in its turn.
         agreement.reminded_60_at = agreement.reminded_14_at = None
         changed += ["reminded_60_at", "reminded_14_at"]
+    _check_agreement_period(agreement)
     agreement.full_clean()
     if changed:
         agreement.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
@@ -820,7 +838,10 @@ def agreement_attach(*, actor: User, agreement: Agreement, upload, title: str) -
     """A signed copy or an annex: PDF only, checked from its content, 10 MB at most."""
     _require(actor, "partners.manage_agreement", agreement, _("只有协议双方的管理员才能上传文件。"))
     title = _text(title, field="title", limit=200)
-    data = read_limited(upload)
+    try:
+        data = read_limited(upload)
+    except ValidationError as error:  # too large or empty: name the field
+        raise ValidationError({"file": error.error_list}) from error
     if not data.startswith(b"%PDF-"):
         raise _invalid("file", _("协议文件只能是 PDF。"), "unsupported_type")
     name = store_file(
@@ -888,6 +909,14 @@ def agreements_remind(*, today: dt.date | None = None, limit: int = 500) -> dict
 
 # Volunteers ---------------------------------------------------------------------------------
 def _shift_times(shift: VolunteerShift) -> None:
+    """Times that make a shift, and a status its times allow: done (which counts its hours)
+    or missed only once it has started."""
+    if (
+        shift.status in (VolunteerShift.Status.DONE, VolunteerShift.Status.MISSED)
+        and isinstance(shift.starts_at, dt.datetime)
+        and shift.starts_at > clock.now()
+    ):
+        raise _invalid("status", _("班次开始之后才能登记到岗或缺勤。"), "not_started")
     if shift.starts_at and shift.ends_at:
         if shift.ends_at <= shift.starts_at:
             raise _invalid("ends_at", _("结束时间必须晚于开始时间。"), "ends_before_start")
@@ -916,10 +945,6 @@ def shift_update(*, actor: User, shift: VolunteerShift, data: Mapping) -> Volunt
     shift = VolunteerShift.objects.select_for_update().get(pk=shift.pk)
     changed = _apply(shift, data, SHIFT_FIELDS)
     _shift_times(shift)
-    if shift.status in (VolunteerShift.Status.DONE, VolunteerShift.Status.MISSED) and (
-        shift.starts_at > clock.now()
-    ):
-        raise _invalid("status", _("班次开始之后才能登记到岗或缺勤。"), "not_started")
     if changed:
         shift.full_clean()
         shift.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
@@ -1066,7 +1091,11 @@ def invitation_accept(*, actor: User, token: str) -> Membership:
         raise PermissionDenied(
             _("这份邀请发给 %(email)s；请用该邮箱登录后再接受。") % {"email": invitation.email}
         )
-    membership = membership_grant(
+    # Someone who joined meanwhile keeps the seat they have: an invitation never changes a
+    # role (an admin following an old "staff" link stays admin).
+    membership = Membership.objects.filter(
+        user=actor, organisation=invitation.organisation
+    ).first() or membership_grant(
         actor=invitation.invited_by,
         user=actor,
         organisation=invitation.organisation,

@@ -24,7 +24,8 @@ class ViewSetRoute:
 class NavLink:
     url_name: str
     label: object  # a lazy translation
-    # "everyone", "signed_in" (any account) or "members" (people with a seat somewhere).
+    # "everyone", "signed_in" (any account), "members" (people with a seat somewhere) or
+    # "partners" (people with a seat in a partner organisation).
     audience: str = "everyone"
     order: int = 100
 
@@ -72,18 +73,22 @@ def viewsets() -> list[tuple[str, type, str]]:
 
 def register_nav(url_name: str, label, *, audience: str = "everyone", order: int = 100) -> None:
     """Add a link to the site's main navigation (``templates/base.html``)."""
-    if audience not in ("everyone", "signed_in", "members"):
+    if audience not in ("everyone", "signed_in", "members", "partners"):
         raise ValueError(f"unknown audience {audience!r}")
     _nav[url_name] = NavLink(url_name, label, audience, order)
 
 
 def nav_links(user) -> list[NavLink]:
     """The registered links ``user`` should see, in order."""
+    from governance.stakeholders.models import Organisation
     from governance.stakeholders.rules import memberships_of
 
     signed_in = bool(getattr(user, "is_authenticated", False))
-    member = signed_in and (user.is_superuser or bool(memberships_of(user)))
-    shown = {"everyone": True, "signed_in": signed_in, "members": member}
+    seats = memberships_of(user).values() if signed_in else ()
+    superuser = signed_in and user.is_superuser
+    member = superuser or bool(seats)
+    partner = superuser or any(seat.kind == Organisation.Kind.PARTNER for seat in seats)
+    shown = {"everyone": True, "signed_in": signed_in, "members": member, "partners": partner}
     return sorted(
         (link for link in _nav.values() if shown[link.audience]),
         key=lambda link: (link.order, link.url_name),

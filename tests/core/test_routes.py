@@ -42,3 +42,16 @@ def test_service_and_station_pages_offer_the_wings_links(client):
 def test_a_nav_link_needs_a_known_audience():
     with pytest.raises(ValueError, match="audience"):
         routes.register_nav("x", "x", audience="robots")
+
+
+def test_the_partner_portal_link_is_for_partner_members_only(
+    client, citizen, department_staff, partner_staff
+):
+    portal = reverse("partners:portal")
+    assert portal not in client.get("/").content.decode()
+    for outsider in (citizen, department_staff):
+        client.force_login(outsider)
+        assert portal not in client.get("/").content.decode()
+    client.force_login(partner_staff)
+    assert portal in client.get("/").content.decode()
+    assert reverse("partners:resources") in client.get("/").content.decode()
