@@ -368,6 +368,13 @@ SPECTACULAR_SETTINGS = {
         "ResultStateEnum": "governance.proposals.models.Result.State",
         # Keeps the name the cases' co-handler state had before "state" had rivals.
         "StateEnum": "governance.cases.models.CoHandler.State",
+        "ResourceKindEnum": "partners.models.Kind",
+        "ResourceVisibilityEnum": "partners.models.Visibility",
+        "BookingStatusEnum": "partners.models.Booking.Status",
+        "CalendarBookingStatusEnum": "partners.serializers.CALENDAR_STATUSES",
+        "PledgeStatusEnum": "partners.models.Pledge.Status",
+        "AgreementStatusEnum": "partners.models.Agreement.Status",
+        "ShiftStatusEnum": "partners.models.VolunteerShift.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

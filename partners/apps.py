@@ -49,7 +49,7 @@ class PartnersConfig(AppConfig):
         from partners.seed import MODELS as SEED_MODELS
         from partners.seed import seed_partners
 
-        register_seeder("partners", seed_partners, order=50, models=SEED_MODELS)
+        register_seeder("partners", seed_partners, order=48, models=SEED_MODELS)
         # panels (pledges on proposal and case pages)
         from partners.panels import register_panels
 

@@ -41,7 +41,7 @@ ANY = _("全部")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-def _check_years(form, *names: str) -> None:
+def check_years(form, *names: str) -> None:
     """Dates this site can compute with (a day after 9999-12-31 does not exist)."""
     for name in names:
         value = form.cleaned_data.get(name)
@@ -153,7 +153,7 @@ class BookingForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        _check_years(self, "date", "end_date")
+        check_years(self, "date", "end_date")
         day, start, end = data.get("date"), data.get("start_time"), data.get("end_time")
         if day is None or start is None or end is None:
             return data
@@ -196,7 +196,7 @@ class BookingFilterForm(forms.Form):
         first, last = data.get("date_from"), data.get("date_to")
         if first and last and last < first:
             self.add_error("date_to", _("结束日期不能早于开始日期。"))
-        _check_years(self, "date_from", "date_to")
+        check_years(self, "date_from", "date_to")
         return data
 
     def filter(self, bookings: QuerySet[Booking]) -> QuerySet[Booking]:
@@ -318,7 +318,7 @@ class ExceptionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        _check_years(self, "start_date", "end_date")
+        check_years(self, "start_date", "end_date")
         if all(data.get(name) is not None for name in ("start_date", "start_time")):
             data["starts_at"] = local(data["start_date"], data["start_time"])
         if all(data.get(name) is not None for name in ("end_date", "end_time")):

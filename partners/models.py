@@ -34,6 +34,7 @@ MIDNIGHT = dt.time(0, 0)
 # The longest booking any resource allows (a week-long exhibition); each resource sets its own
 # limit below this.
 MAX_BOOKING_MINUTES = 7 * 24 * 60
+MAX_BOOKING = dt.timedelta(minutes=MAX_BOOKING_MINUTES)
 
 
 class TsTzRange(models.Func):
@@ -41,9 +42,10 @@ class TsTzRange(models.Func):
     output_field = DateTimeRangeField()
 
 
-class PostgresExclusionConstraint(ExclusionConstraint):
-    """An exclusion constraint on PostgreSQL and nothing elsewhere: SQLite has no exclusion
-    constraints, so there the same rule is a trigger (``partners`` migration 0002)."""
+class PostgresOnly:
+    """A constraint created on PostgreSQL and nowhere else (for what SQLite cannot declare,
+    or declares only through functions its own shell lacks); SQLite gets the same rule as a
+    trigger (``partners`` migration 0002) or from the services alone, as each use says."""
 
     def constraint_sql(self, model, schema_editor):
         if schema_editor.connection.vendor != "postgresql":
@@ -64,6 +66,14 @@ class PostgresExclusionConstraint(ExclusionConstraint):
         if connections[using].vendor != "postgresql":
             return
         super().validate(model, instance, exclude=exclude, using=using)
+
+
+class PostgresExclusionConstraint(PostgresOnly, ExclusionConstraint):
+    pass
+
+
+class PostgresCheckConstraint(PostgresOnly, models.CheckConstraint):
+    pass
 
 
 class Kind(models.TextChoices):
@@ -110,6 +120,7 @@ class Resource(TimeStampedModel):
         related_name="resources",
         null=True,
         blank=True,
+        db_index=False,  # partners_resource_station_idx leads with it
         verbose_name=_("所在站点"),
     )
     place_zh = models.CharField(_("位置（中文）"), max_length=120, blank=True)
@@ -363,6 +374,13 @@ class Booking(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="partners_booking_ends_after_start"
+            ),
+            # The calendar and the overlap check bound their index scans by this length
+            # (``queries.week``, ``services.conflicting_booking``): a longer row would slip
+            # out of both. The services refuse it on every database.
+            PostgresCheckConstraint(
+                condition=Q(ends_at__lte=F("starts_at") + MAX_BOOKING),
+                name="partners_booking_max_length",
             ),
             models.CheckConstraint(
                 condition=~Q(status="declined") | ~Q(decline_reason=""),

@@ -351,7 +351,7 @@ def _pledge_target(request):
     cases = cases_visible_to(user)
     case = (
         cases.filter(pk=int(case_id)).first()
-        if case_id.isdigit()
+        if case_id.isascii() and case_id.isdigit()
         else cases.filter(reference=case_id).first()
     )
     if case is None:

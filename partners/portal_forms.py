@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 
 from governance.stakeholders.models import Membership, Organisation
 from governance.stations.models import Station
+from partners.forms import check_years
 from partners.models import Agreement, Pledge, Resource, VolunteerShift
 
 ALL = ("", _("全部"))
@@ -124,6 +125,7 @@ class PledgeForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        check_years(self, "starts_on", "ends_on")
         if "partner" not in self.fields:
             data["partner"] = self.only_partner
         return data
@@ -183,6 +185,7 @@ class AgreementForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        check_years(self, "starts_on", "ends_on")
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("到期日期不能早于生效日期。"))
@@ -217,6 +220,7 @@ class ShiftFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        check_years(self, "date_from", "date_to")
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", _("结束日期不能早于开始日期。"))
@@ -254,6 +258,7 @@ class ShiftForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        check_years(self, "starts_at", "ends_at")
         if "partner" not in self.fields:
             data["partner"] = getattr(self, "only_partner", None)
         return data
@@ -304,6 +309,11 @@ class TrainingForm(forms.Form):
             del self.fields["organiser"]
         else:
             self.fields["organiser"].queryset = organisers
+
+    def clean(self):
+        data = super().clean()
+        check_years(self, "starts_at")
+        return data
 
 
 class AttendanceForm(forms.Form):

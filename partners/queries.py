@@ -16,6 +16,7 @@ from governance.stakeholders.rules import is_superuser, memberships_of, organisa
 from governance.stations.models import Station
 from partners import availability
 from partners.models import (
+    MAX_BOOKING,
     Agreement,
     AvailabilityException,
     Booking,
@@ -169,7 +170,8 @@ def week(resource: Resource, monday: dt.date, *, user) -> Week:
     zone = timezone.get_current_timezone()
     start = dt.datetime.combine(monday, dt.time(0), tzinfo=zone)
     end = start + dt.timedelta(days=7)
-    rules = list(OpeningRule.objects.filter(resource=resource))
+    # The page's resource comes with its rules prefetched (``resource_for``).
+    rules = list(resource.opening_rules.all())
     exceptions = list(
         AvailabilityException.objects.filter(
             resource=resource, ends_at__gt=start, starts_at__lt=end
@@ -179,7 +181,10 @@ def week(resource: Resource, monday: dt.date, *, user) -> Week:
         Booking.objects.select_related("requester")
         .filter(
             resource=resource,
+            # Both ends bound the index range: no booking is longer than MAX_BOOKING (a
+            # constraint), so a week in the middle of years of history reads only its own.
             ends_at__gt=start,
+            ends_at__lt=end + MAX_BOOKING,
             starts_at__lt=end,
             status__in=(Booking.Status.REQUESTED, Booking.Status.APPROVED),
         )
@@ -284,7 +289,10 @@ def expiring_agreements(user, *, within_days: int = 60) -> QuerySet[Agreement]:
 
 # Volunteers and training --------------------------------------------------------------------
 def shifts_visible_to(user) -> QuerySet[VolunteerShift]:
-    qs = VolunteerShift.objects.select_related("partner", "station")
+    # The station's departments come along for the rules (``sits_at_shift_station``).
+    qs = VolunteerShift.objects.select_related("partner", "station").prefetch_related(
+        "station__departments"
+    )
     if is_superuser(user):
         return qs
     seats = _seats(user)

@@ -36,6 +36,7 @@ from governance.stakeholders.rules import (
 from partners.models import (
     Agreement,
     AgreementDocument,
+    Attendance,
     AvailabilityException,
     Booking,
     Invitation,
@@ -189,7 +190,7 @@ def _agreement(obj) -> Agreement | None:
     return None
 
 
-def _department_ids(agreement: Agreement) -> set[int]:
+def agreement_department_ids(agreement: Agreement) -> set[int]:
     cached = getattr(agreement, "_department_ids", None)
     if cached is None:
         if agreement.pk is None:
@@ -205,7 +206,7 @@ def is_agreement_party(user, obj=None) -> bool:
     if agreement is None:
         return obj is None and bool(memberships_of(user))
     seats = memberships_of(user)
-    return agreement.partner_id in seats or bool(_department_ids(agreement) & seats.keys())
+    return agreement.partner_id in seats or bool(agreement_department_ids(agreement) & seats.keys())
 
 
 @rules.predicate
@@ -214,7 +215,7 @@ def is_agreement_admin(user, obj=None) -> bool:
     agreement = _agreement(obj)
     if agreement is None:
         return obj is None and bool(admin_of)
-    return agreement.partner_id in admin_of or bool(_department_ids(agreement) & admin_of)
+    return agreement.partner_id in admin_of or bool(agreement_department_ids(agreement) & admin_of)
 
 
 # Volunteers ---------------------------------------------------------------------------------
@@ -225,26 +226,38 @@ def sits_at_shift_station(user, shift=None) -> bool:
         return bool(departments)
     if not isinstance(shift, VolunteerShift) or not departments:
         return False
-    station_departments = getattr(shift.station, "_department_ids", None)
-    if station_departments is None:
-        station_departments = set(shift.station.departments.values_list("pk", flat=True))
-        shift.station._department_ids = station_departments
+    # ``.all()`` reads the prefetch of ``queries.shifts_visible_to`` when there is one.
+    station_departments = {department.pk for department in shift.station.departments.all()}
     return bool(station_departments & departments)
 
 
 # Training -----------------------------------------------------------------------------------
+def _organiser_id(obj) -> int | None:
+    """The organiser of a session, or of the session an attendance row belongs to."""
+    if isinstance(obj, Attendance):
+        obj = obj.session
+    return obj.organiser_id if isinstance(obj, TrainingSession) else None
+
+
 @rules.predicate
 def acts_for_organiser(user, session=None) -> bool:
     if session is None:
         return bool(acting_ids(user))
-    return isinstance(session, TrainingSession) and acts_for(user, session.organiser_id)
+    return acts_for(user, _organiser_id(session))
 
 
 @rules.predicate
 def sits_with_organiser(user, session=None) -> bool:
     if session is None:
         return bool(memberships_of(user))
-    return isinstance(session, TrainingSession) and seat_in(user, session.organiser_id) is not None
+    return seat_in(user, _organiser_id(session)) is not None
+
+
+@rules.predicate
+def has_a_seat(user) -> bool:
+    """Sits in any organisation, whatever the object asked about (``is_member_of`` would ask
+    for a seat in the object itself, which a training session is not)."""
+    return bool(memberships_of(user))
 
 
 # Members ------------------------------------------------------------------------------------
@@ -280,7 +293,7 @@ rules.add_perm("partners.manage_agreement", is_superuser | is_agreement_admin)
 rules.add_perm("partners.view_shift", is_superuser | is_partner_seat | sits_at_shift_station)
 rules.add_perm("partners.manage_shift", is_superuser | is_partner_actor)
 
-rules.add_perm("partners.view_training", is_superuser | is_member_of)
+rules.add_perm("partners.view_training", is_superuser | has_a_seat)
 rules.add_perm("partners.view_attendance", is_superuser | sits_with_organiser)
 rules.add_perm("partners.manage_training", is_superuser | acts_for_organiser)
 
@@ -293,7 +306,9 @@ _ADMIN = {
     "availabilityexception": ("view_resource", "manage_resource", "manage_resource"),
     "resourcephoto": ("view_resource", "manage_resource", "manage_resource"),
     "booking": ("view_booking", None, None),
-    "pledge": ("view_pledge", None, None),
+    # ``partners.add_pledge`` is also the business permission (may pledge for this partner):
+    # it stays the rule above, and the Pledge admin refuses "add" itself.
+    "pledge": ("view_pledge", "add_pledge", None),
     "agreement": ("view_agreement", "manage_agreement", "manage_agreement"),
     "agreementdocument": ("view_agreement", "manage_agreement", "manage_agreement"),
     "volunteershift": ("view_shift", "manage_shift", "manage_shift"),

@@ -33,12 +33,15 @@ from governance.cases.attachments import store as store_file
 from governance.cases.models import OPEN_STATUSES as CASE_OPEN_STATUSES
 from governance.cases.models import Case
 from governance.core import clock
+from governance.kpis.registry import local_day
+from governance.kpis.services import kpis_mark_dirty
 from governance.notifications.services import publish
 from governance.proposals.models import Proposal
 from governance.proposals.models import Status as ProposalStatus
 from governance.stakeholders.models import Membership, Organisation, User
+from governance.stakeholders.rules import organisation_ids
 from governance.stakeholders.services import membership_grant, membership_revoke
-from partners import availability
+from partners import availability, metrics
 from partners.events import (
     AgreementExpiring,
     BookingApproved,
@@ -50,6 +53,7 @@ from partners.events import (
     PledgeWithdrawn,
 )
 from partners.models import (
+    MAX_BOOKING,
     MIDNIGHT,
     Agreement,
     AgreementDocument,
@@ -57,6 +61,7 @@ from partners.models import (
     AvailabilityException,
     Booking,
     Invitation,
+    Kind,
     OpeningRule,
     Pledge,
     Resource,
@@ -65,16 +70,29 @@ from partners.models import (
     Unit,
     VolunteerShift,
 )
-from partners.rules import acts_for
+from partners.rules import acts_for, agreement_department_ids, is_partner_admin
 
-CONFLICTS = frozenset({"not_requested", "not_open", "started", "not_offered", "not_accepted"})
+CONFLICTS = frozenset(
+    {
+        "not_requested",
+        "not_open",
+        "started",
+        "ended",
+        "not_bookable",
+        "not_offered",
+        "not_accepted",
+        "not_draft",
+    }
+)
 # What a pledge may be made to: a proposal before its verdict or while it is being carried
 # out, a case that is still open.
 PLEDGEABLE_PROPOSALS = frozenset(
     {ProposalStatus.PUBLISHED, ProposalStatus.EVALUATING, ProposalStatus.ACCEPTED}
 )
 MAX_PHOTOS = 8
-INVITATION_DAYS = 14
+# The link is a bearer credential for the invited address (it went to that mailbox, and the
+# invitation page vouches for the address to allauth), so it lives a week.
+INVITATION_DAYS = 7
 REMINDER_DAYS = (60, 14)
 
 RESOURCE_FIELDS = (
@@ -108,20 +126,28 @@ TRAINING_FIELDS = (
 
 
 class BookingOverlap(ValidationError):
-    """Approving would overlap ``booking``, an approved booking of the same resource."""
+    """The time overlaps ``booking``, an approved booking of the same resource.
 
-    def __init__(self, booking: Booking):
+    ``named`` says whether the caller may read that booking (the partner always may): the
+    message then names it; otherwise it gives only the time taken, as the week calendar
+    shows another organisation's booking."""
+
+    def __init__(self, booking: Booking, *, named: bool = True):
         self.booking = booking
-        super().__init__(
-            _("该时段已被预约 #%(id)s（%(requester)s，%(start)s–%(end)s）占用。")
-            % {
+        self.named = named
+        period = {
+            "start": timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "end": timezone.localtime(booking.ends_at).strftime("%Y-%m-%d %H:%M"),
+        }
+        if named:
+            message = _("该时段已被预约 #%(id)s（%(requester)s，%(start)s–%(end)s）占用。") % {
                 "id": booking.pk,
                 "requester": booking.requester,
-                "start": timezone.localtime(booking.starts_at).strftime("%Y-%m-%d %H:%M"),
-                "end": timezone.localtime(booking.ends_at).strftime("%Y-%m-%d %H:%M"),
-            },
-            code="overlap",
-        )
+                **period,
+            }
+        else:
+            message = _("该时段已被占用（%(start)s–%(end)s）。") % period
+        super().__init__(message, code="overlap")
 
 
 # Shared checks ------------------------------------------------------------------------------
@@ -182,6 +208,22 @@ def _apply(instance, data: Mapping, allowed: Sequence[str]) -> list[str]:
     return changed
 
 
+def _mark(codes: Sequence[str], days: Iterable[dt.date]) -> None:
+    """Have the KPI rollup recompute ``codes`` on ``days`` (in this transaction)."""
+    days = set(days)
+    if days:
+        kpis_mark_dirty(metric_codes=codes, days=days)
+
+
+def _use_days(booking: Booking) -> set[dt.date]:
+    return metrics.days_touched(booking.starts_at, booking.ends_at)
+
+
+def _horizon() -> list[dt.date]:
+    today = _today()
+    return [today + dt.timedelta(days=n) for n in range(metrics.OPENING_HORIZON_DAYS + 1)]
+
+
 def _today() -> dt.date:
     return timezone.localdate(clock.now())
 
@@ -207,7 +249,7 @@ def resource_create(*, actor: User, partner: Organisation, data: Mapping) -> Res
         raise _invalid("partner", _("只有企业伙伴可以提供资源。"), "not_partner")
     resource = Resource(partner=partner, created_by=actor, created_at=clock.now())
     _apply(resource, data, RESOURCE_FIELDS)
-    if resource.kind == "funding":
+    if resource.kind == Kind.FUNDING:
         resource.bookable = False
     resource.full_clean()
     _check_station(resource)
@@ -220,7 +262,7 @@ def resource_update(*, actor: User, resource: Resource, data: Mapping) -> Resour
     _require(actor, "partners.manage_resource", resource, _("只有提供方的成员才能修改资源。"))
     resource = Resource.objects.select_for_update().get(pk=resource.pk)
     changed = _apply(resource, data, RESOURCE_FIELDS)
-    if resource.kind == "funding" and resource.bookable:
+    if resource.kind == Kind.FUNDING and resource.bookable:
         resource.bookable = False
         changed.append("bookable")
     if not changed:
@@ -229,6 +271,7 @@ def resource_update(*, actor: User, resource: Resource, data: Mapping) -> Resour
     if "station" in changed:
         _check_station(resource)
     resource.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+    _mark(metrics.OPENING_CODES, _horizon())
     return resource
 
 
@@ -268,7 +311,9 @@ def resource_set_opening_rules(
                 "overlap",
             )
     OpeningRule.objects.filter(resource=resource).delete()
-    return OpeningRule.objects.bulk_create(rows)
+    created = OpeningRule.objects.bulk_create(rows)
+    _mark(metrics.OPENING_CODES, _horizon())
+    return created
 
 
 @transaction.atomic
@@ -298,12 +343,14 @@ def exception_add(
     )
     exception.full_clean()
     exception.save()
+    _mark(metrics.OPENING_CODES, metrics.days_touched(starts_at, ends_at))
     return exception
 
 
 @transaction.atomic
 def exception_remove(*, actor: User, exception: AvailabilityException) -> None:
     _require(actor, "partners.manage_resource", exception, _("只有提供方的成员才能修改资源。"))
+    _mark(metrics.OPENING_CODES, metrics.days_touched(exception.starts_at, exception.ends_at))
     exception.delete()
 
 
@@ -352,7 +399,10 @@ def conflicting_booking(
         resource_id=resource_id,
         status=Booking.Status.APPROVED,
         starts_at__lt=ends_at,
+        # Bounded on both sides (no booking is longer than MAX_BOOKING): the scan of
+        # partners_booking_resource_idx reads the neighbourhood, not the years before.
         ends_at__gt=starts_at,
+        ends_at__lt=ends_at + MAX_BOOKING,
     )
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
@@ -423,7 +473,7 @@ def booking_request(
     check_period(resource, starts_at, ends_at, now=clock.now())
     taken = conflicting_booking(resource.pk, starts_at, ends_at)
     if taken is not None:
-        raise BookingOverlap(taken)
+        raise BookingOverlap(taken, named=rules.has_perm("partners.view_booking", actor, taken))
     booking = Booking.objects.create(
         resource=resource,
         requester=requester,
@@ -469,6 +519,8 @@ def booking_approve(*, actor: User, booking: Booking) -> Booking:
     now = clock.now()
     if booking.starts_at <= now:
         raise _conflict(_("预约的开始时间已过，不能再批准。"), "started")
+    if not (booking.resource.is_active and booking.resource.bookable):
+        raise _conflict(_("该资源已停用或不再接受预约，请拒绝这项申请。"), "not_bookable")
     # The rules may have changed since the request: a closure added, hours shortened.
     check_period(booking.resource, booking.starts_at, booking.ends_at, now=now)
     taken = conflicting_booking(
@@ -490,6 +542,8 @@ def booking_approve(*, actor: User, booking: Booking) -> Booking:
         if taken is None:
             raise
         raise BookingOverlap(taken) from exc
+    _mark(metrics.BOOKING_DECISION_CODES, {local_day(now)})
+    _mark(metrics.BOOKING_USE_CODES, _use_days(booking))
     publish(
         BookingApproved(
             booking_id=booking.pk,
@@ -519,6 +573,7 @@ def booking_decline(*, actor: User, booking: Booking, reason: str) -> Booking:
     booking.save(
         update_fields=["status", "decided_by", "decided_at", "decline_reason", "updated_at"]
     )
+    _mark(metrics.BOOKING_DECISION_CODES, {local_day(booking.decided_at)})
     publish(
         BookingDeclined(
             booking_id=booking.pk,
@@ -545,8 +600,10 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str) -> Booking:
     if not booking.is_open:
         raise _conflict(_("只有待审批或已批准的预约才能取消。"), "not_open")
     if booking.ends_at <= clock.now():
-        raise _conflict(_("预约已经结束，不能取消。"), "started")
+        raise _conflict(_("预约已经结束，不能取消。"), "ended")
     side = Booking.Side.REQUESTER if acts_for(actor, booking.requester_id) else Booking.Side.OWNER
+    if booking.status == Booking.Status.APPROVED:
+        _mark(metrics.BOOKING_USE_CODES, _use_days(booking))
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_by = actor
     booking.cancelled_at = clock.now()
@@ -629,6 +686,13 @@ def pledge_offer(
             raise PermissionDenied(_("您无权查看该事项。"))
         if case.status not in CASE_OPEN_STATUSES or case.responsible_id is None:
             raise _invalid("case", _("只能向处理中的事项作出承诺。"), "not_pledgeable")
+    if (proposal or case).responsible_id == partner.pk:
+        # Accepting and confirming its own pledge would count it delivered on its own word.
+        raise _invalid(
+            "proposal" if proposal is not None else "case",
+            _("不能向本单位负责的建议或事项作出承诺。"),
+            "own_target",
+        )
     if resource is not None:
         if resource.partner_id != partner.pk or not resource.is_active:
             raise _invalid("resource", _("只能承诺本单位启用中的资源。"), "not_own")
@@ -733,6 +797,7 @@ def pledge_deliver(*, actor: User, pledge: Pledge) -> Pledge:
     pledge.status = Pledge.Status.DELIVERED
     pledge.delivered_by, pledge.delivered_at = actor, clock.now()
     pledge.save(update_fields=["status", "delivered_by", "delivered_at", "updated_at"])
+    _mark(metrics.PLEDGE_CODES, {local_day(pledge.delivered_at)})
     _answered(pledge, actor)
     return pledge
 
@@ -778,6 +843,35 @@ def _check_agreement_period(agreement: Agreement) -> None:
         raise _invalid("ends_on", _("到期日期不能早于生效日期。"), "invalid")
 
 
+AGREEMENT_TRANSITIONS = {
+    Agreement.Status.DRAFT: {Agreement.Status.ACTIVE, Agreement.Status.TERMINATED},
+    Agreement.Status.ACTIVE: {Agreement.Status.TERMINATED},
+    Agreement.Status.TERMINATED: set(),
+}
+
+
+def _transition(actor: User, agreement: Agreement, status: str) -> None:
+    """Move ``agreement`` to ``status``: draft → active → terminated (or a draft dropped).
+    Government leads: an agreement takes effect on the word of an admin of one of its
+    departments (or the platform's), never on the partner's alone."""
+    if status == agreement.status:
+        return
+    if status not in Agreement.Status.values:
+        raise _invalid("status", _("请选择有效的状态。"), "invalid_choice")
+    if status not in AGREEMENT_TRANSITIONS[agreement.status]:
+        raise _conflict(
+            _("协议不能从“%(old)s”改为“%(new)s”。")
+            % {"old": agreement.get_status_display(), "new": Agreement.Status(status).label},
+            "not_draft",
+        )
+    if status == Agreement.Status.ACTIVE:
+        admin_of = organisation_ids(actor, roles={Membership.Role.ADMIN})
+        departments = agreement_department_ids(agreement)
+        if not (getattr(actor, "is_superuser", False) or departments & admin_of):
+            raise PermissionDenied(_("只有合作部门的管理员才能使协议生效。"))
+    agreement.status = status
+
+
 @transaction.atomic
 def agreement_create(
     *,
@@ -792,9 +886,12 @@ def agreement_create(
     departments = _departments(departments)
     if partner.kind != Organisation.Kind.PARTNER:
         raise _invalid("partner", _("协议的一方必须是企业伙伴。"), "not_partner")
-    agreement = Agreement(partner=partner, created_by=actor, created_at=clock.now(), status=status)
+    agreement = Agreement(
+        partner=partner, created_by=actor, created_at=clock.now(), status=Agreement.Status.DRAFT
+    )
     agreement._department_ids = {department.pk for department in departments}
     _require(actor, "partners.manage_agreement", agreement, _("只有协议双方的管理员才能登记协议。"))
+    _transition(actor, agreement, status)
     _apply(agreement, data, AGREEMENT_FIELDS)
     _check_agreement_period(agreement)
     agreement.full_clean()
@@ -814,11 +911,15 @@ def agreement_update(
 ) -> Agreement:
     _require(actor, "partners.manage_agreement", agreement, _("只有协议双方的管理员才能修改协议。"))
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if departments is not None:
+        departments = _departments(departments)
+        new_ids = {department.pk for department in departments}
+        moved = new_ids != agreement_department_ids(agreement)
+        if moved and agreement.status != Agreement.Status.DRAFT:
+            raise _conflict(_("协议生效后不能更改合作部门。"), "not_draft")
     changed = _apply(agreement, data, AGREEMENT_FIELDS)
     if status is not None and status != agreement.status:
-        if status not in Agreement.Status.values:
-            raise _invalid("status", _("请选择有效的状态。"), "invalid_choice")
-        agreement.status = status
+        _transition(actor, agreement, status)
         changed.append("status")
     if "ends_on" in changed:
         # A renewed agreement is reminded of its new end in its turn.
@@ -829,7 +930,7 @@ def agreement_update(
     if changed:
         agreement.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     if departments is not None:
-        agreement.departments.set(_departments(departments))
+        agreement.departments.set(departments)
     return agreement
 
 
@@ -934,6 +1035,7 @@ def shift_create(*, actor: User, partner: Organisation, data: Mapping) -> Volunt
     _shift_times(shift)
     shift.full_clean()
     shift.save()
+    _mark(metrics.SHIFT_CODES, {local_day(shift.starts_at)})
     return shift
 
 
@@ -943,11 +1045,13 @@ def shift_update(*, actor: User, shift: VolunteerShift, data: Mapping) -> Volunt
     not. A shift is marked done only once it has started."""
     _require(actor, "partners.manage_shift", shift, _("只有该企业伙伴的工作人员才能排班。"))
     shift = VolunteerShift.objects.select_for_update().get(pk=shift.pk)
+    before = local_day(shift.starts_at)
     changed = _apply(shift, data, SHIFT_FIELDS)
     _shift_times(shift)
     if changed:
         shift.full_clean()
         shift.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        _mark(metrics.SHIFT_CODES, {before, local_day(shift.starts_at)})
     return shift
 
 
@@ -966,10 +1070,12 @@ def training_create(*, actor: User, organiser: Organisation, data: Mapping) -> T
 def training_update(*, actor: User, session: TrainingSession, data: Mapping) -> TrainingSession:
     _require(actor, "partners.manage_training", session, _("只有主办单位的工作人员才能修改培训。"))
     session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+    before = local_day(session.starts_at)
     changed = _apply(session, data, TRAINING_FIELDS)
     if changed:
         session.full_clean()
         session.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        _mark(metrics.TRAINING_CODES, {before, local_day(session.starts_at)})
     return session
 
 
@@ -982,12 +1088,33 @@ def attendance_record(
 ) -> list[Attendance]:
     """Set the attendance list: each entry ``{"name", "organisation", "user"?, "attended"}``.
     Names are unique per session; the list replaces the one before. Attendance (attended =
-    yes) can be recorded only once the session has started."""
+    yes) can be recorded only once the session has started.
+
+    An entry without ``user`` is linked to an account when the name says whose: the account
+    the same name had on this list before, else the one member of that organisation with that
+    display name. The training-hours KPI counts the members' hours, so it needs the link; a
+    volunteer without an account stays a name."""
     _require(actor, "partners.manage_training", session, _("只有主办单位的工作人员才能登记出勤。"))
     session = TrainingSession.objects.select_for_update().get(pk=session.pk)
+    linked = dict(
+        Attendance.objects.filter(session=session, user__isnull=False).values_list(
+            "name", "user_id"
+        )
+    )
+    entries = list(attendees)
+    names = {
+        (entry.get("name") or "").strip()
+        for entry in entries
+        if isinstance(entry.get("name"), str) and entry.get("user") is None
+    }
+    members: dict[tuple[int, str], list[int]] = {}
+    for user_id, organisation_id, display_name in Membership.objects.filter(
+        user__display_name__in=names, user__is_active=True
+    ).values_list("user_id", "organisation_id", "user__display_name"):
+        members.setdefault((organisation_id, display_name), []).append(user_id)
     rows: list[Attendance] = []
     seen: set[str] = set()
-    for index, entry in enumerate(attendees):
+    for index, entry in enumerate(entries):
         name = _text(entry.get("name"), field=f"attendees.{index}.name", limit=80)
         if name in seen:
             raise _invalid(
@@ -1002,17 +1129,24 @@ def attendance_record(
             raise _invalid(
                 f"attendees.{index}.attended", _("培训开始之后才能登记出席。"), "not_started"
             )
+        user = entry.get("user")
+        user_id = user.pk if user is not None else linked.get(name)
+        if user_id is None:
+            candidates = members.get((organisation.pk, name), [])
+            user_id = candidates[0] if len(candidates) == 1 else None
         rows.append(
             Attendance(
                 session=session,
                 name=name,
-                user=entry.get("user"),
+                user_id=user_id,
                 organisation=organisation,
                 attended=attended,
             )
         )
     Attendance.objects.filter(session=session).delete()
-    return Attendance.objects.bulk_create(rows)
+    created = Attendance.objects.bulk_create(rows)
+    _mark(metrics.TRAINING_CODES, {local_day(session.starts_at)})
+    return created
 
 
 # Members ------------------------------------------------------------------------------------
@@ -1087,6 +1221,9 @@ def invitation_accept(*, actor: User, token: str) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise _invalid("token", _("邀请链接无效、已过期或已被使用。"), "invalid_token")
+    if not is_partner_admin(invitation.invited_by, invitation.organisation):
+        # The inviter is no longer an admin there: the invitation lapsed with their seat.
+        raise _invalid("token", _("邀请链接无效、已过期或已被使用。"), "invalid_token")
     if actor.email.lower() != invitation.email.lower():
         raise PermissionDenied(
             _("这份邀请发给 %(email)s；请用该邮箱登录后再接受。") % {"email": invitation.email}
@@ -1119,13 +1256,26 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
 
 
 def _keeps_an_admin(membership: Membership, new_role: str | None) -> None:
+    """Refuse to leave the organisation without an admin, and take back the open invitations
+    of an admin who stops being one (they were sent on that admin's authority)."""
     if membership.role != Membership.Role.ADMIN or new_role == Membership.Role.ADMIN:
         return
-    admins = Membership.objects.filter(
-        organisation_id=membership.organisation_id, role=Membership.Role.ADMIN
-    ).exclude(pk=membership.pk)
-    if not admins.exists():
+    # Every admin seat locked, in one order: two admins demoting each other at once cannot
+    # both see the other still there.
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(organisation_id=membership.organisation_id, role=Membership.Role.ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not set(admins) - {membership.pk}:
         raise _invalid("role", _("每个单位至少要保留一名管理员。"), "last_admin")
+    Invitation.objects.filter(
+        organisation_id=membership.organisation_id,
+        invited_by_id=membership.user_id,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    ).update(revoked_at=clock.now())
 
 
 @transaction.atomic

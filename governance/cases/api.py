@@ -52,6 +52,7 @@ from governance.cases.serializers import (
     TransitionInputSerializer,
     cohandler_row,
 )
+from governance.core import panels as core_panels
 from governance.core.api import CappedPagination, parse_input
 
 # The codes ``attachments.check`` gives a file it refuses.
@@ -192,6 +193,9 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 "attach": user.has_perm("cases.attach_case", case),
                 "follow": user.has_perm("cases.follow_case", case),
             },
+            "panels": core_panels.serialized(
+                core_panels.load_one("case", user, case), self.request
+            ),
         }
         return CaseDetailSerializer(case, context=context).data
 
@@ -199,7 +203,8 @@ class CaseViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def retrieve(self, request, reference=None):
         """The case with everything the caller may see of it: the reporter's contact only for
         the reporter and the handling staff, private attachments only for the organisations on
-        the case, and the status changes the caller may make."""
+        the case, the status changes the caller may make, and the wings' panels (e.g.
+        ``pledges``: what partners pledged to it)."""
         return Response(self._detail(self.get_object()))
 
     @extend_schema(

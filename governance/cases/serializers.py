@@ -29,6 +29,7 @@ from governance.cases.models import (
     Status,
     TimelineEntry,
 )
+from governance.core import panels as core_panels
 from governance.core.api import RowUrlField
 from governance.stakeholders.models import Organisation, User
 from governance.stations.models import Service, Station
@@ -161,7 +162,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
     The view puts in the context what depends on the reader: ``contact`` (``None`` for anyone
     but the reporter and the handling staff), ``attachments`` (those they may see, with their
     URLs), ``allowed_transitions``, ``internal`` (a member of an organisation on the case),
-    ``following`` and ``permissions``.
+    ``following``, ``permissions`` and ``panels`` (``core.panels.serialized``: what the
+    wings show about the case, as the reader may see it).
     """
 
     description = serializers.CharField(read_only=True)
@@ -194,6 +196,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
     attachments = serializers.SerializerMethodField()
     following = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
+    panels = serializers.SerializerMethodField()
 
     @extend_schema_field(ReporterSerializer)
     def get_reporter(self, case: Case) -> dict:
@@ -237,6 +240,10 @@ class CaseDetailSerializer(CaseSummarySerializer):
     @extend_schema_field(CasePermissionsSerializer)
     def get_permissions(self, case: Case) -> dict:
         return CasePermissionsSerializer(self.context.get("permissions", {})).data
+
+    @extend_schema_field(core_panels.API_SCHEMA)
+    def get_panels(self, case: Case) -> dict:
+        return self.context.get("panels", {})
 
 
 class CaseRoutedSerializer(serializers.Serializer):

@@ -39,6 +39,7 @@ from django_ratelimit.core import is_ratelimited
 from governance.cases import forms, queries, services
 from governance.cases.models import OPEN_STATUSES, Case, CoHandler, Source, Status, TimelineEntry
 from governance.cases.rules import is_triager, signed_in
+from governance.core import panels as core_panels
 from governance.core.admin import CappedCountPaginator
 from governance.stakeholders.models import Membership, Organisation, User
 from governance.stakeholders.queries import acting_members
@@ -328,6 +329,8 @@ def _detail_context(request, case: Case, bound: dict | None = None) -> dict:
         "following": signed_in(user) and case.follows.filter(user=user).exists(),
         "is_reporter": signed_in(user) and case.reporter_id == user.pk,
         "cohandlers": cohandler_rows,
+        # What the wings show about the case (the resources partners pledged to it).
+        "panels": core_panels.load_one("case", user, case),
         "now": timezone.now(),
     }
     if context["can_reply"]:

@@ -5,9 +5,10 @@
   proposal, a draft unless ``publish`` (JSON, or multipart with up to 5 ``attachments``),
   signed in.
 - ``GET /proposals/{id}/``: everything its page shows (versions, attachments, published
-  answers, the implementation's result, the timeline, what the caller may do); a draft is its
-  author's alone, a 404 for everyone else. ``PATCH`` (JSON): its author edits it (a draft, or
-  within 30 minutes of publishing); ``POST …/publish/``, ``…/withdraw/``: its author.
+  answers, the implementation's result, the timeline, the wings' ``panels`` such as the
+  resources partners pledged, what the caller may do); a draft is its author's alone, a 404
+  for everyone else. ``PATCH`` (JSON): its author edits it (a draft, or within 30 minutes of
+  publishing); ``POST …/publish/``, ``…/withdraw/``: its author.
 - ``POST …/support/`` supports it (201; 200 when the caller already did, and nothing more is
   written); ``DELETE …/support/`` takes the support back (200 with the new count).
   ``POST``/``DELETE …/follow/`` follows it or stops.
@@ -49,6 +50,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.cases.api import ATTACHMENT_ERRORS, TOO_LARGE, PayloadTooLarge
+from governance.core import panels as core_panels
 from governance.core.api import CappedPagination, parse_input
 from governance.proposals import queries, services
 from governance.proposals.filters import ProposalFilter
@@ -239,13 +241,15 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         has_result = getattr(proposal, "result", None) is not None
         milestones = queries.milestones_of(proposal) if has_result else []
         task_cases = queries.task_cases_of(proposal) if has_result else []
+        panels = core_panels.load_one("proposal", self.request.user, proposal)
         context = {
             **self.get_serializer_context(),
             "milestones": milestones,
             "task_cases": task_cases,
             "timeline": timeline_rows(
-                queries.timeline(proposal, milestones=milestones, cases=task_cases)
+                queries.timeline(proposal, milestones=milestones, cases=task_cases, panels=panels)
             ),
+            "panels": core_panels.serialized(panels, self.request),
             "permissions": self.reader.permissions(proposal),
         }
         return ProposalDetailSerializer(proposal, context=context).data
@@ -277,9 +281,9 @@ class ProposalViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses={200: ProposalDetailSerializer})
     def retrieve(self, request, pk=None):
-        """The proposal with its versions, attachments, published answers, implementation and
-        timeline, and what the caller may do with it. A draft is a 404 for all but its
-        author."""
+        """The proposal with its versions, attachments, published answers, implementation,
+        timeline and the wings' panels (e.g. ``pledges``: what partners pledged to it), and what
+        the caller may do with it. A draft is a 404 for all but its author."""
         return Response(self._detail(pk))
 
     @extend_schema(

@@ -25,6 +25,7 @@ from django.db.models import (
 
 from governance.cases.models import Case
 from governance.cases.rules import signed_in
+from governance.core import panels as core_panels
 from governance.proposals.models import (
     Answer,
     Comment,
@@ -166,17 +167,21 @@ def to_answer(user) -> QuerySet[Proposal]:
 @dataclass(frozen=True)
 class Event:
     """One step on the public timeline: ``kind`` is one of published, edited, threshold,
-    answered, milestone, task_done, implemented, withdrawn."""
+    answered, milestone, task_done, implemented, withdrawn, or ``panel`` for a step a wing's
+    panel adds (``data``: ``panel``, the panel; ``entry``, its ``core.panels.TimelineEntry``),
+    e.g. a partner's pledge delivered."""
 
     kind: str
     at: dt.datetime
     data: dict = field(default_factory=dict)
 
 
-def timeline(proposal: Proposal, *, milestones=None, cases=None) -> list[Event]:
+def timeline(proposal: Proposal, *, milestones=None, cases=None, panels=None) -> list[Event]:
     """From idea to done, oldest first: publication and each edit, the threshold, each
-    published answer, each milestone reached and task finished, implementation or
-    withdrawal. Reads the prefetched versions and answers of :func:`proposal_for`."""
+    published answer, each milestone reached and task finished, what the wings' panels add
+    (a pledge delivered), implementation or withdrawal. Reads the prefetched versions and
+    answers of :func:`proposal_for`, and ``panels`` (``core.panels.load_one`` for the
+    reader); without them, the panels as an anonymous reader sees them."""
     events: list[Event] = []
     if proposal.published_at:
         events.append(Event("published", proposal.published_at))
@@ -204,6 +209,10 @@ def timeline(proposal: Proposal, *, milestones=None, cases=None) -> list[Event]:
     for case in cases if cases is not None else task_cases_of(proposal):
         if case.resolved_at:
             events.append(Event("task_done", case.resolved_at, {"case": case}))
+    if panels is None:
+        panels = core_panels.load_one("proposal", None, proposal)
+    for panel, entry in core_panels.timeline_entries(panels):
+        events.append(Event("panel", entry.at, {"panel": panel, "entry": entry}))
     if proposal.implemented_at:
         events.append(Event("implemented", proposal.implemented_at))
     if proposal.withdrawn_at:

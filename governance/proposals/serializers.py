@@ -29,6 +29,7 @@ from governance.cases.serializers import (
     StrictBooleanField,
     TextField,
 )
+from governance.core import panels as core_panels
 from governance.proposals.models import (
     MAX_ANSWER,
     MAX_BODY,
@@ -57,6 +58,8 @@ TIMELINE_KINDS = [
     ("task_done", pgettext_lazy("proposal timeline", "落实事项办结")),
     ("implemented", pgettext_lazy("proposal timeline", "已落实")),
     ("withdrawn", pgettext_lazy("proposal timeline", "撤回")),
+    # A step a wing's panel adds (a partner's pledge delivered): ``panel`` names it.
+    ("panel", pgettext_lazy("proposal timeline", "相关进展")),
 ]
 TIMELINE_LABELS = dict(TIMELINE_KINDS)
 
@@ -355,7 +358,9 @@ class ProposalAttachmentOutputSerializer(serializers.Serializer):
 class ProposalTimelineEventSerializer(serializers.Serializer):
     """One step from idea to done. Besides ``kind`` and ``at``, each kind fills its own
     fields: ``version`` (edited), ``answer_due_at`` (threshold), ``answer_state`` and
-    ``organisation`` (answered), ``milestone`` (milestone), ``case`` (task_done)."""
+    ``organisation`` (answered), ``milestone`` (milestone), ``case`` (task_done), ``panel``,
+    ``panel_kind`` and ``text`` (panel: a step a wing adds, e.g. a partner's pledge
+    delivered)."""
 
     kind = serializers.ChoiceField(choices=TIMELINE_KINDS, read_only=True)
     label = serializers.CharField(read_only=True)
@@ -368,6 +373,13 @@ class ProposalTimelineEventSerializer(serializers.Serializer):
     organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
     milestone = serializers.CharField(read_only=True, allow_null=True)
     case = serializers.CharField(read_only=True, allow_null=True)
+    panel = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("添加这一步的板块（如 pledges）。")
+    )
+    panel_kind = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("板块对这一步的分类（如 delivered）。")
+    )
+    text = serializers.CharField(read_only=True, allow_null=True, help_text=_("这一步的说明。"))
 
 
 def timeline_rows(events) -> list[dict]:
@@ -384,6 +396,9 @@ def timeline_rows(events) -> list[dict]:
             "organisation": None,
             "milestone": None,
             "case": None,
+            "panel": None,
+            "panel_kind": None,
+            "text": None,
         }
         if "answer" in event.data:
             row["answer_state"] = event.data["answer"].state
@@ -392,6 +407,11 @@ def timeline_rows(events) -> list[dict]:
             row["milestone"] = event.data["milestone"].title
         if "case" in event.data:
             row["case"] = event.data["case"].reference
+        if event.kind == "panel":
+            panel, entry = event.data["panel"], event.data["entry"]
+            row.update(
+                label=str(panel.title), panel=panel.key, panel_kind=entry.kind, text=entry.text
+            )
         rows.append(row)
     return rows
 
@@ -460,7 +480,7 @@ class ProposalPermissionsSerializer(serializers.Serializer):
 class ProposalDetailSerializer(ProposalSummarySerializer):
     """The whole proposal. The view puts in the context what is read besides the row:
     ``milestones`` and ``task_cases`` (of its result), ``timeline`` (rows of
-    :func:`timeline_rows`) and ``permissions``."""
+    :func:`timeline_rows`), ``panels`` (``core.panels.serialized``) and ``permissions``."""
 
     body = serializers.CharField(read_only=True, help_text=_("正文的 Markdown 原文。"))
     body_html = serializers.CharField(
@@ -484,6 +504,7 @@ class ProposalDetailSerializer(ProposalSummarySerializer):
     )
     result = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
+    panels = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
 
     @extend_schema_field(ProposalPersonSerializer)
@@ -528,6 +549,10 @@ class ProposalDetailSerializer(ProposalSummarySerializer):
     @extend_schema_field(ProposalTimelineEventSerializer(many=True))
     def get_timeline(self, proposal) -> list[dict]:
         return ProposalTimelineEventSerializer(self.context.get("timeline", ()), many=True).data
+
+    @extend_schema_field(core_panels.API_SCHEMA)
+    def get_panels(self, proposal) -> dict:
+        return self.context.get("panels", {})
 
     @extend_schema_field(ProposalPermissionsSerializer)
     def get_permissions(self, proposal) -> dict:

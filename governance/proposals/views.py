@@ -42,6 +42,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from governance.cases.rules import signed_in
 from governance.core import clock
+from governance.core import panels as core_panels
 from governance.core.admin import CappedCountPaginator
 from governance.core.errors import bad_request
 from governance.proposals import forms, queries, services
@@ -354,6 +355,10 @@ def _describe(events: list[queries.Event]) -> list[Step]:
             shown = case.title if case.is_public else case.reference
             title = _("落实事项办结：%(title)s") % {"title": shown}
             detail = case.reference
+        elif event.kind == "panel":
+            # A wing's step (a partner's pledge delivered), told in its own words.
+            title = data["entry"].text
+            detail = str(data["panel"].title)
         elif event.kind == "implemented":
             title = _("建议已落实")
         elif event.kind == "withdrawn":
@@ -370,9 +375,11 @@ def _detail_context(request, proposal: Proposal, bound: dict | None = None) -> d
     reader_signed_in = signed_in(user)
     is_author = reader_signed_in and proposal.author_id == user.pk
     result = getattr(proposal, "result", None)
+    panels = core_panels.load_one("proposal", user, proposal)
     context = {
         "proposal": proposal,
         "result": result,
+        "panels": panels,
         "is_author": is_author,
         "attachments": list(proposal.attachments.all()),
         "versions": list(proposal.versions.all()),
@@ -398,7 +405,9 @@ def _detail_context(request, proposal: Proposal, bound: dict | None = None) -> d
         {
             "milestones": milestones,
             "task_cases": cases,
-            "steps": _describe(queries.timeline(proposal, milestones=milestones, cases=cases)),
+            "steps": _describe(
+                queries.timeline(proposal, milestones=milestones, cases=cases, panels=panels)
+            ),
             "comments": queries.comments_of(proposal, user),
             "can_moderate": moderator,
             "can_answer": proposal.status in ANSWERABLE

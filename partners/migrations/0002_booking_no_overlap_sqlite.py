@@ -7,7 +7,7 @@ again."""
 from django.db import migrations
 
 CHECK = """
-CREATE TRIGGER partners_booking_no_overlap_{event}
+CREATE TRIGGER IF NOT EXISTS partners_booking_no_overlap_{event}
 BEFORE {event} ON partners_booking
 WHEN NEW.status = 'approved' AND EXISTS (
     SELECT 1 FROM partners_booking AS other

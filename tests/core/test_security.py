@@ -92,6 +92,10 @@ PUBLIC = {
     "api:proposal-list": "published proposals are public (drafts are their authors' alone)",
     "api:proposal-detail": "a published proposal is public (a draft is 404 to others)",
     "api:proposal-comments": "a published proposal's comments are public; posting needs an account",
+    "partners:resources": "the public catalogue of partner resources (others are filtered out)",
+    "partners:resource": "a public resource and its week calendar (others are 404; other "
+    "organisations' bookings show as taken time only)",
+    "partners:resource_photo": "a public resource's photos (others are 404)",
     **{
         f"api:proposal-{action}": "POST only (GET is 405); anonymous POSTs are refused, as "
         "tests/proposals/test_api*.py check"

@@ -77,9 +77,22 @@ FEEDBACK = {"Feedback", "Appeal", "FeedbackPolicy"}
 PROPOSALS = {"Proposal", "Answer", "Result", "Comment", "Category"}
 # A service's Open311 attributes are kept by its department.
 PARTNER_CASES = CASES - {"ServiceAttribute"}
+# What partners contribute, seen by every organisation (each list scoped to it); a partner's
+# invitations by its admins only.
+PARTNERS = {
+    "Resource",
+    "Booking",
+    "Pledge",
+    "Agreement",
+    "VolunteerShift",
+    "TrainingSession",
+    "Invitation",
+}
+PARTNERS_READ = PARTNERS - {"Invitation"}
 OURS = {
     "stakeholders": {"Organisation", "Membership", "User", "AuditEvent"},
     "stations": {"Station", "Service", "Visit"},
+    "partners": PARTNERS,
 }
 
 
@@ -95,6 +108,7 @@ OURS = {
                 "cases": CASES,
                 "feedback": FEEDBACK,
                 "proposals": PROPOSALS,
+                "partners": PARTNERS_READ,
             },
         ),
         (
@@ -105,6 +119,7 @@ OURS = {
                 "cases": CASES,
                 "feedback": FEEDBACK,
                 "proposals": PROPOSALS,
+                "partners": PARTNERS_READ,
             },
         ),
         (
@@ -115,6 +130,7 @@ OURS = {
                 "cases": CASES,
                 "feedback": FEEDBACK,
                 "proposals": PROPOSALS,
+                "partners": PARTNERS_READ,
             },
         ),
         (
@@ -125,6 +141,7 @@ OURS = {
                 "cases": PARTNER_CASES,
                 "feedback": FEEDBACK,
                 "proposals": PROPOSALS,
+                "partners": PARTNERS,
             },
         ),
         (
@@ -135,6 +152,7 @@ OURS = {
                 "cases": PARTNER_CASES,
                 "feedback": FEEDBACK,
                 "proposals": PROPOSALS,
+                "partners": PARTNERS_READ,
             },
         ),
     ],
