@@ -178,13 +178,11 @@ def _service_errors(*, file_field: str | None = None):
     try:
         yield
     except services.BookingOverlap as exc:
-        taken = exc.booking
+        taken = ConflictingBookingSerializer(exc.booking).data
+        if not exc.named:  # someone else's booking: the time taken, not who took it
+            taken = {"starts_at": taken["starts_at"], "ends_at": taken["ends_at"]}
         raise Conflict(
-            {
-                "detail": str(exc.messages[0]),
-                "code": OVERLAP,
-                "conflicting_booking": ConflictingBookingSerializer(taken).data,
-            }
+            {"detail": str(exc.messages[0]), "code": OVERLAP, "conflicting_booking": taken}
         ) from exc
     except DjangoValidationError as exc:
         codes = _codes(exc)

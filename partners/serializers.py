@@ -795,10 +795,14 @@ class PartnerConflictSerializer(serializers.Serializer):
 
 
 class ConflictingBookingSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    """The approved booking in the way. ``id`` and ``requester`` only for callers who may read
+    that booking (its partner, its requester): others learn, as from the calendar, only the
+    time taken."""
+
+    id = serializers.IntegerField(required=False)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    requester = OrganisationRefSerializer()
+    requester = OrganisationRefSerializer(required=False)
 
 
 class BookingConflictSerializer(serializers.Serializer):
