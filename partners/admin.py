@@ -503,7 +503,7 @@ class ResourceAdmin(TransferAdmin):
             gettext_lazy("名称与说明"),
             {"fields": ("name_zh", "name_en", "description_zh", "description_en")},
         ),
-        (gettext_lazy("位置"), {"fields": ("station", "place_zh", "place_en")}),
+        (gettext_lazy("所在位置"), {"fields": ("station", "place_zh", "place_en")}),
         (
             gettext_lazy("数量与预约"),
             {"fields": ("quantity", "unit", "visibility", "bookable", "max_booking_minutes")},

@@ -559,7 +559,7 @@ def test_booking_form_errors(
     assert Booking.objects.count() == 0
 
 
-def test_booking_over_an_approved_booking_is_refused_with_409_naming_it(
+def test_booking_over_an_approved_booking_is_refused_with_409_and_the_time_taken(
     client, atrium, request_booking, partner_admin, other_department, other_department_staff, monday
 ):
     taken = request_booking(start=at(monday, 10))
@@ -568,7 +568,11 @@ def test_booking_over_an_approved_booking_is_refused_with_409_naming_it(
     response = client.post(book_url(atrium), _form(other_department, monday, "11:00", "13:00"))
     assert response.status_code == 409
     html = html_of(response)
-    assert f"该时段已被预约 #{taken.pk}（户政管理" in html
+    # Another organisation's booking: the time it holds, not who holds it (as the calendar).
+    start = f"{monday:%Y-%m-%d} 10:00"
+    assert f"该时段已被占用（{start}–" in html
+    assert f"#{taken.pk}" not in html
+    assert "户政管理" not in html
     assert Booking.objects.count() == 1
 
 
