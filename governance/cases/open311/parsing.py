@@ -135,13 +135,15 @@ class RequestFilter:
 
 def request_filter(params, *, now: dt.datetime) -> RequestFilter:
     ids = comma_list("service_request_id", params.get("service_request_id"), most=MAX_LISTED_IDS)
-    if ids:
-        return RequestFilter(ids=ids)
+    # Every parameter is checked, even those ids make moot: a malformed one is a 400 either way.
     codes = comma_list("service_code", params.get("service_code"), most=MAX_LISTED_CODES)
     statuses = frozenset(comma_list("status", params.get("status"), most=len(STATUSES)))
     if statuses - STATUSES:
         raise Open311Error(400, "status must be open, closed or both, comma delimited")
     start, end = _window(params.get("start_date"), params.get("end_date"), now=now)
+    if ids:
+        # GeoReport v2: with service_request_id, the other filters are ignored.
+        return RequestFilter(ids=ids)
     return RequestFilter(service_codes=codes, start=start, end=end, statuses=statuses)
 
 
