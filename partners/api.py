@@ -36,7 +36,8 @@ booking ending before it starts, in the past, longer than the resource allows, o
 opening hours or in a closure); a refusal because of the row's state (a code of
 ``services.CONFLICTS``) a 409 carrying that ``code``; a request or an approval over the time
 of an approved booking a 409 with ``code`` ``overlap`` and the booking in the way as
-``conflicting_booking``; a document over 10 MB a 413.
+``conflicting_booking`` (its id and requester only for callers who may read that booking;
+others learn the time taken, as the calendar shows it); a document over 10 MB a 413.
 """
 
 from __future__ import annotations
@@ -582,8 +583,8 @@ class BookingViewSet(PartnersViewSet):
         """Request a resource for a time range, for an organisation the caller acts for (not
         the resource's partner). The time must lie in the future, within one open window of
         the resource and its longest booking (400 naming the field otherwise); time an
-        approved booking holds is a 409 naming that booking. Requests may overlap each
-        other until one is approved."""
+        approved booking holds is a 409 giving that booking's time (and, to those who may
+        read it, the booking). Requests may overlap each other until one is approved."""
         self._require("partners.book_resource", None, _("只有单位的管理员和工作人员才能预约资源。"))
         values = _parse(BookingCreateInputSerializer, request)
         resource = queries.resources_visible_to(request.user).filter(pk=values["resource"]).first()
@@ -615,8 +616,9 @@ class BookingViewSet(PartnersViewSet):
     @action(detail=True, methods=["post"], filterset_class=None)
     def approve(self, request, pk=None):
         """Approve a pending request (the resource's partner, admins and staff). Time another
-        approved booking holds is a 409 naming it; so is a request already answered or one
-        whose start has passed (with its code)."""
+        approved booking holds is a 409 naming it; so is a request already answered, one
+        whose start has passed, or one of a resource no longer taking bookings (with its
+        code)."""
         booking = self._booking(pk)
         self._require(
             "partners.decide_booking", booking, _("只有资源提供方的工作人员才能审批预约。")

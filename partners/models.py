@@ -370,6 +370,12 @@ class Booking(TimeStampedModel):
                 fields=("requester", "status", "-starts_at"), name="partners_booking_requester_idx"
             ),
             models.Index(fields=("status", "starts_at"), name="partners_booking_status_idx"),
+            # The approval-rate and response-time KPIs read decisions by day.
+            models.Index(
+                fields=("decided_at",),
+                condition=Q(decided_at__isnull=False),
+                name="partners_booking_decided_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

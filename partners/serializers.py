@@ -806,9 +806,9 @@ class ConflictingBookingSerializer(serializers.Serializer):
 
 
 class BookingConflictSerializer(serializers.Serializer):
-    """A 409 on a booking: ``overlap`` (an approved booking holds the time, named in
+    """A 409 on a booking: ``overlap`` (an approved booking holds the time, given in
     ``conflicting_booking``) or a state refusal (``not_requested``, ``not_open``,
-    ``started``), for which ``conflicting_booking`` is absent."""
+    ``started``, ``ended``, ``not_bookable``), for which ``conflicting_booking`` is absent."""
 
     detail = serializers.CharField()
     code = serializers.ChoiceField(choices=sorted({OVERLAP, *CONFLICTS}))

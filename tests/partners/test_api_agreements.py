@@ -47,14 +47,16 @@ def agreement_input(**overrides) -> dict:
         "scope_zh": "商场提供场地和志愿者，户政派驻窗口。",
         "starts_on": days(-30).isoformat(),
         "ends_on": days(335).isoformat(),
-        "status": "active",
     }
     values.update(overrides)
     return values
 
 
 @pytest.fixture
-def agree(partner, partner_admin, department):
+def agree(partner, department, department_admin):
+    """An agreement through ``services.agreement_create``, in force unless told otherwise:
+    recorded by hukou's admin (an agreement takes effect on a department's word)."""
+
     def make(*, actor=None, owner=None, departments=None, ends_in=335, status="active", **data):
         values = {
             "title_zh": "警务服务站共建协议",
@@ -64,7 +66,7 @@ def agree(partner, partner_admin, department):
         }
         values.update(data)
         return services.agreement_create(
-            actor=actor or partner_admin,
+            actor=actor or department_admin,
             partner=owner or partner,
             departments=departments or [department],
             data=values,
@@ -145,7 +147,7 @@ def test_the_list_filters_by_status_partner_department_and_end(
 ):
     soon = agree(ends_in=20)
     later = agree(ends_in=300, departments=[department, other_department], status="draft")
-    banks = agree(actor=other_partner_admin, owner=other_partner, ends_in=100)
+    banks = agree(owner=other_partner, ends_in=100)
     client = client_for(superuser)
 
     assert ids(client.get(AGREEMENTS)) == [soon.pk, banks.pk, later.pk]  # soonest end first
@@ -204,7 +206,7 @@ def test_the_list_runs_a_constant_number_of_queries(
         ("superuser", 201),
     ],
 )
-def test_the_admins_of_either_side_record_an_agreement(roles, role, expected, department):
+def test_the_admins_of_either_side_record_a_draft_agreement(roles, role, expected, department):
     response = client_for(roles[role]).post(AGREEMENTS, agreement_input(), format="json")
 
     assert response.status_code == expected, response.content[:300]
@@ -212,11 +214,74 @@ def test_the_admins_of_either_side_record_an_agreement(roles, role, expected, de
         body = response.json()
         assert body["partner"]["slug"] == "mall"
         assert body["departments"][0]["slug"] == "hukou"
-        assert body["status"] == "active"
+        assert body["status"] == "draft"
         assert body["documents"] == []
         assert body["permissions"] == {"manage": True}
     else:
         assert not Agreement.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("partner_admin", 403),  # the partner alone does not put it in force
+        ("department_admin", 201),
+        ("superuser", 201),
+    ],
+)
+def test_an_agreement_takes_effect_on_a_departments_word(roles, role, expected, department):
+    response = client_for(roles[role]).post(
+        AGREEMENTS, agreement_input(status="active"), format="json"
+    )
+    assert response.status_code == expected, response.content[:300]
+    if expected == 201:
+        assert response.json()["status"] == "active"
+    else:
+        assert not Agreement.objects.exists()
+
+
+def test_a_draft_is_put_in_force_by_a_department_admin_and_then_only_ends(
+    agree, partner_admin, department_admin
+):
+    draft = agree(status="draft", actor=partner_admin)
+    response = client_for(partner_admin).patch(
+        url("agreements", draft), {"status": "active"}, format="json"
+    )
+    assert response.status_code == 403
+
+    client = client_for(department_admin)
+    response = client.patch(url("agreements", draft), {"status": "active"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "active"
+
+    response = client.patch(url("agreements", draft), {"status": "draft"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_draft"
+    response = client_for(partner_admin).patch(
+        url("agreements", draft), {"status": "terminated"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "terminated"
+    draft.refresh_from_db()
+    assert draft.status == "terminated"
+
+
+def test_the_departments_change_only_while_it_is_a_draft(
+    agree, partner_admin, department_admin, other_department
+):
+    draft = agree(status="draft", actor=partner_admin)
+    in_force = agree()
+    client = client_for(department_admin)
+    two = {"departments": ["hukou", "traffic"]}
+
+    response = client.patch(url("agreements", draft), two, format="json")
+    assert response.status_code == 200
+    assert {row["slug"] for row in response.json()["departments"]} == {"hukou", "traffic"}
+
+    response = client.patch(url("agreements", in_force), two, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_draft"
+    assert [department.slug for department in in_force.departments.all()] == ["hukou"]
 
 
 def test_the_admin_of_one_partner_may_leave_the_partner_out(partner_admin, department_admin):
@@ -225,7 +290,7 @@ def test_the_admin_of_one_partner_may_leave_the_partner_out(partner_admin, depar
     response = client_for(partner_admin).post(AGREEMENTS, values, format="json")
     assert response.status_code == 201
     assert response.json()["partner"]["slug"] == "mall"
-    assert response.json()["status"] == "active"
+    assert response.json()["status"] == "draft"
 
     response = client_for(department_admin).post(AGREEMENTS, values, format="json")
     assert response.status_code == 400
@@ -281,9 +346,7 @@ def test_an_agreement_ending_before_it_starts_is_refused(partner_admin, departme
         ("superuser", 200),
     ],
 )
-def test_the_admins_of_either_side_change_an_agreement(
-    roles, role, expected, agree, other_department
-):
+def test_the_admins_of_either_side_change_an_agreement(roles, role, expected, agree):
     agreement = agree(ends_in=20)
     services.agreements_remind(today=timezone.localdate())
     agreement.refresh_from_db()
@@ -291,7 +354,7 @@ def test_the_admins_of_either_side_change_an_agreement(
 
     response = client_for(roles[role]).patch(
         url("agreements", agreement),
-        {"ends_on": days(700).isoformat(), "departments": ["hukou", "traffic"]},
+        {"ends_on": days(700).isoformat(), "title_en": "Renewed memorandum"},
         format="json",
     )
 
@@ -299,7 +362,7 @@ def test_the_admins_of_either_side_change_an_agreement(
     agreement.refresh_from_db()
     if expected == 200:
         assert response.json()["ends_on"] == days(700).isoformat()
-        assert {row["slug"] for row in response.json()["departments"]} == {"hukou", "traffic"}
+        assert response.json()["title_en"] == "Renewed memorandum"
         assert agreement.reminded_60_at is None  # a renewed agreement is reminded again
     else:
         assert agreement.ends_on == days(20)
