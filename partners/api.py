@@ -825,8 +825,10 @@ class AgreementViewSet(PartnersViewSet):
         request=AgreementCreateInputSerializer, responses={201: AgreementDetailSerializer}
     )
     def create(self, request):
-        """Record an agreement (the admins of the partner or of one of the departments);
-        ``partner`` may be left out by the admin of one partner only."""
+        """Record an agreement (the admins of the partner or of one of the departments), a
+        draft unless ``status`` says otherwise: it takes effect (``active``) only on the word
+        of an admin of one of its departments. ``partner`` may be left out by the admin of
+        one partner only."""
         self._require("partners.manage_agreement", None, _("只有协议双方的管理员才能登记协议。"))
         values = _parse(AgreementCreateInputSerializer, request)
         partner = self._acting_organisation(
@@ -848,11 +850,14 @@ class AgreementViewSet(PartnersViewSet):
         return self._render(self._agreement(agreement.pk), status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=AgreementUpdateInputSerializer, responses={200: AgreementDetailSerializer}
+        request=AgreementUpdateInputSerializer,
+        responses={200: AgreementDetailSerializer, 409: CONFLICT},
     )
     def partial_update(self, request, pk=None):
         """Change an agreement (the admins of either side): only the fields sent change; a
-        new end date rearms the expiry reminders."""
+        new end date rearms the expiry reminders. A draft is put in force (``active``) by an
+        admin of one of its departments; in force, it may only be terminated, and its
+        departments no longer change (409 ``not_draft``)."""
         agreement = self._agreement(pk)
         self._require(
             "partners.manage_agreement", agreement, _("只有协议双方的管理员才能修改协议。")

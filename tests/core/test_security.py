@@ -96,6 +96,40 @@ PUBLIC = {
     "partners:resource": "a public resource and its week calendar (others are 404; other "
     "organisations' bookings show as taken time only)",
     "partners:resource_photo": "a public resource's photos (others are 404)",
+    "partners:pledge": "a live pledge to a public proposal or case is public (others are 404)",
+    "partners:invitation": "the e-mailed invitation link, opened before signing in (dead ones 404)",
+    "api:partner-resource-list": "the public catalogue of partner resources",
+    "api:partner-resource-detail": "a public resource (others are 404)",
+    "api:partner-resource-availability": "a public resource's week (others' bookings: time only)",
+    "api:partner-resource-photo": "a public resource's photos (others are 404)",
+    "api:partner-pledge-list": "live pledges to public proposals and cases are public",
+    "api:partner-pledge-detail": "a live pledge to a public proposal or case (others are 404)",
+    **{
+        f"api:partner-{kind}-{view}": "scoped to the reader's organisations: anonymous readers "
+        "get an empty list and 404s (tests/partners/test_api_*.py)"
+        for kind, views in (
+            ("agreement", ("list", "detail", "document")),
+            ("booking", ("list", "detail")),
+            ("shift", ("list", "detail")),
+            ("training", ("list", "detail", "attendance")),
+        )
+        for view in views
+    },
+    **{
+        f"api:partner-{action}": "POST/PUT only (GET is 405 or 404); anonymous writes are 401, "
+        "as tests/partners/test_api_*.py check"
+        for action in (
+            "agreement-documents",
+            "booking-approve",
+            "booking-cancel",
+            "booking-decline",
+            "pledge-accept",
+            "pledge-decline",
+            "pledge-deliver",
+            "pledge-withdraw",
+            "resource-opening-rules",
+        )
+    },
     **{
         f"api:proposal-{action}": "POST only (GET is 405); anonymous POSTs are refused, as "
         "tests/proposals/test_api*.py check"
@@ -121,6 +155,8 @@ SAMPLE = {
     "attachment_id": "1",
     "cohandler_id": "1",
     "comment_id": "1",
+    "photo_id": "1",
+    "document_id": "1",
 }
 LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
 UNFILLED: list[str] = []

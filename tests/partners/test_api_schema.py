@@ -116,6 +116,7 @@ def test_the_schema_documents_every_partners_endpoint_and_its_errors(paths):
         in paths[f"{resource}photos/{{photo_id}}/"]["get"]["responses"]["200"]["content"]
     )
     agreement = f"{PREFIX}agreements/{{id}}/"
+    assert responses(paths, agreement, "patch") >= {"409"}  # in force: only terminated
     assert set(paths[f"{agreement}documents/"]["post"]["requestBody"]["content"]) == {
         "multipart/form-data"
     }
