@@ -221,7 +221,12 @@ def test_the_other_portal_pages_read_well_on_a_phone(journey, world):
             "starts_on": today - dt.timedelta(days=400),
             "ends_on": today - dt.timedelta(days=2),
         },
-        status="active",
+    )
+    # It takes effect on hukou's admin's word, never on the partner's alone.
+    hukou_admin = UserFactory(email="hukou.admin@example.com", display_name="李科长")
+    MembershipFactory(user=hukou_admin, organisation=hukou, role="admin")
+    agreement = services.agreement_update(
+        actor=hukou_admin, agreement=agreement, data={}, status="active"
     )
     soon = timezone.now() + dt.timedelta(days=2)
     shift = services.shift_create(

@@ -167,9 +167,10 @@ def make_pledge(partner, partner_staff):
 
 
 @pytest.fixture
-def make_agreement(partner, partner_admin, department):
-    """``make_agreement(**overrides)``: mall and hukou's memorandum (active, a year long) by
-    mall's admin through ``services.agreement_create``."""
+def make_agreement(partner, partner_admin, department, department_admin):
+    """``make_agreement(**overrides)``: mall and hukou's memorandum (a year long), recorded by
+    mall's admin through ``services.agreement_create`` and put into effect by hukou's admin (an
+    agreement takes effect on a department admin's word, never on the partner's alone)."""
 
     def make(*, actor=None, departments=None, status=Agreement.Status.ACTIVE, **data):
         values = {
@@ -182,13 +183,22 @@ def make_agreement(partner, partner_admin, department):
         }
         owner = data.pop("partner", partner)
         values.update(data)
-        return services.agreement_create(
+        agreement = services.agreement_create(
             actor=actor or partner_admin,
             partner=owner,
             departments=departments or [department],
             data=values,
-            status=status,
         )
+        steps = {
+            Agreement.Status.DRAFT: [],
+            Agreement.Status.ACTIVE: [Agreement.Status.ACTIVE],
+            Agreement.Status.TERMINATED: [Agreement.Status.ACTIVE, Agreement.Status.TERMINATED],
+        }[status]
+        for step in steps:
+            agreement = services.agreement_update(
+                actor=department_admin, agreement=agreement, data={}, status=step
+            )
+        return agreement
 
     return make
 

@@ -247,13 +247,32 @@ def test_a_partner_admin_drafts_with_their_own_partner_and_a_department_admin_wi
 
 def test_partner_admin_records_an_agreement(client, partner_admin, department, other_department):
     client.force_login(partner_admin)
-    response = client.post(NEW, form_data(departments=["hukou", "traffic"]))
+    response = client.post(NEW, form_data(departments=["hukou", "traffic"], status="draft"))
     agreement = Agreement.objects.get()
     assert response.status_code == 302
     assert response["Location"] == detail_url(agreement)
     assert agreement.partner.slug == "mall"
     assert set(agreement.departments.values_list("slug", flat=True)) == {"hukou", "traffic"}
-    assert (agreement.status, agreement.created_by) == ("active", partner_admin)
+    assert (agreement.status, agreement.created_by) == ("draft", partner_admin)
+
+
+def test_a_partner_admin_cannot_put_an_agreement_into_effect_alone(
+    client, partner_admin, department
+):
+    client.force_login(partner_admin)
+    response = client.post(NEW, form_data(status="active"))
+    assert response.status_code == 403
+    assert "只有合作部门的管理员才能使协议生效。" in response.content.decode()
+    assert response.context["form"]["title_zh"].value() == "志愿服务合作协议"
+    assert not Agreement.objects.exists()
+
+
+def test_a_department_admin_records_an_agreement_in_effect(client, department_admin, partner):
+    client.force_login(department_admin)
+    response = client.post(NEW, form_data(status="active"))
+    assert response.status_code == 302
+    agreement = Agreement.objects.get()
+    assert (agreement.status, agreement.created_by) == ("active", department_admin)
 
 
 def test_a_department_admin_who_leaves_their_department_out_is_refused_on_the_form(
@@ -292,7 +311,7 @@ def test_bad_input_comes_back_on_the_form_with_400(
 def test_admin_edits_an_agreement_and_its_departments(
     client, make_agreement, department_admin, other_department
 ):
-    agreement = make_agreement()
+    agreement = make_agreement(status="draft")
     url = reverse("partners:agreement_edit", args=[agreement.pk])
     client.force_login(department_admin)
     form = client.get(url).context["form"]
@@ -312,7 +331,24 @@ def test_admin_edits_an_agreement_and_its_departments(
     agreement.refresh_from_db()
     assert agreement.title_zh == "警务服务站合作备忘录（续签）"
     assert agreement.ends_on == new_end
+    assert agreement.status == "active"
     assert agreement.departments.count() == 2
+
+
+def test_the_departments_of_an_agreement_in_effect_stay_as_signed(
+    client, make_agreement, department_admin, other_department
+):
+    agreement = make_agreement()
+    client.force_login(department_admin)
+    response = client.post(
+        reverse("partners:agreement_edit", args=[agreement.pk]),
+        form_data(title_zh="改了部门", departments=["hukou", "traffic"]),
+    )
+    assert response.status_code == 409
+    assert "协议生效后不能更改合作部门。" in response.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.title_zh == "警务服务站合作备忘录"
+    assert agreement.departments.count() == 1
 
 
 @pytest.mark.parametrize(
