@@ -51,6 +51,11 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # The needs radar: the month so far, every night (and the month just ended, early on).
+    "radar-compute": {
+        "task": "radar.compute",
+        "schedule": crontab(hour=2, minute=40),
+    },
     # Official answers to proposals past their support threshold: due soon, then overdue.
     "proposals-answers-sweep": {
         "task": "proposals.answers_sweep",

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "governance.kpis",
     "governance.cases",
     "governance.proposals",
+    "governance.radar",
     "feedback",
     "partners",
     "django_ratelimit",

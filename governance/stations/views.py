@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from governance.stations import queries
 from governance.stations.forms import ServiceSearchForm
 from governance.stations.models import service_code_validator
+from governance.stations.signals import catalogue_searched
 
 
 def _by_department(services) -> list[tuple]:
@@ -33,6 +34,8 @@ def home(request):
         if query:
             services = queries.search_services(services, query)
     services = list(services)
+    if query:
+        catalogue_searched.send(home, query=query, results=len(services), station=None)
     context = {
         "stations": list(queries.public_stations()),
         "departments": _by_department(services),
