@@ -364,6 +364,7 @@ SPECTACULAR_SETTINGS = {
         "VisitChannelEnum": "governance.stations.models.Channel",
         "RatingLevelEnum": "feedback.models.Level",
         "ProposalStatusEnum": "governance.proposals.models.Status",
+        "RadarRunStatusEnum": "governance.radar.models.Run.Status",
         "AnswerStateEnum": "governance.proposals.models.Answer.State",
         "MilestoneStateEnum": "governance.proposals.models.Milestone.State",
         "ResultStateEnum": "governance.proposals.models.Result.State",

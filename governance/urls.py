@@ -10,6 +10,7 @@ from governance.core.views import healthz
 from governance.kpis.api import IndicatorViewSet
 from governance.notifications.api import NotificationViewSet, PreferenceViewSet
 from governance.proposals.api import ProposalViewSet
+from governance.radar.api import RadarViewSet
 from governance.stakeholders.views import language_switch
 from governance.stations.api import ServiceViewSet, StationViewSet
 
@@ -22,6 +23,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("kpis", IndicatorViewSet, basename="kpi")
 router.register("cases", CaseViewSet, basename="case")
 router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("radar", RadarViewSet, basename="radar")
 # The wings' viewsets (feedback, partners), registered from their AppConfig.ready.
 for _prefix, _viewset, _basename in routes.viewsets():
     router.register(_prefix, _viewset, basename=_basename)

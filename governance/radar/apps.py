@@ -18,11 +18,18 @@ class RadarConfig(AppConfig):
 
     def ready(self):
         from governance.core import routes
+        from governance.core.seeding import register_seeder
         from governance.radar import (
-            receivers,  # noqa: F401  (records searches that found nothing)
+            receivers,  # noqa: F401  (counts searches that found nothing)
             rules,  # noqa: F401  (registers the permissions)
         )
+        from governance.radar.notifications import register_event_types
+        from governance.radar.seed import MODELS, seed_radar
         from governance.radar.sources import register_core_sources
 
         register_core_sources()
+        register_event_types()
+        # After every app that writes visits, texts and ratings (feedback 35, partners 48).
+        register_seeder("radar", seed_radar, order=90, models=MODELS)
+        routes.register_urls("governance.radar.urls")
         routes.register_nav("radar:overview", _("需求雷达"), audience="members", order=60)
