@@ -7,8 +7,8 @@ class FeedbackConfig(AppConfig):
 
     It may import ``governance``; ``governance`` never imports it, and neither does
     ``partners``. It tells the core about itself here: its URLs and API, its notification
-    event types, its KPI metrics, its demo data, its periodic sweep, and the case signal that
-    closes the loop.
+    event types, its KPI metrics, its needs-radar sources, its demo data, its periodic sweep,
+    and the case signal that closes the loop.
     """
 
     name = "feedback"
@@ -19,6 +19,7 @@ class FeedbackConfig(AppConfig):
         from feedback import rules  # noqa: F401  (registers the permissions)
         from feedback.metrics import register_metrics
         from feedback.notifications import register_event_types
+        from feedback.radar import register_radar_sources
         from feedback.receivers import connect
         from feedback.seed import MODELS as SEED_MODELS
         from feedback.seed import seed_feedback
@@ -49,6 +50,7 @@ class FeedbackConfig(AppConfig):
         routes.register_viewset("feedback", "feedback.api.FeedbackViewSet", basename="feedback")
         register_event_types()
         register_metrics()
+        register_radar_sources()
         register_seeder("feedback", seed_feedback, order=35, models=SEED_MODELS)
         connect()
         app.conf.beat_schedule["feedback-sweep"] = {

@@ -2,16 +2,22 @@
 ``queries`` already scoped and nothing else: a filter can only take rows away.
 
 Every filter rides an index of ``Feedback.Meta.indexes`` (kind, level, service, station,
-organisation, created_at).
+organisation, created_at); the reason, which has none, needs both dates, at most
+``queries.REASON_MAX_DAYS`` apart, so its scan stays within the created_at range.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
+from django import forms
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from feedback import queries
+from feedback import reasons as reason_tags
 from feedback.models import Feedback, Kind, Level
 from governance.cases.filters import EARLIEST_YEAR, LATEST_YEAR, YES_NO
 from governance.kpis.registry import day_start
@@ -54,10 +60,42 @@ class FeedbackOrdering(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "-pk")
 
 
+REASON_CHOICES = [
+    *((reason.code, reason.label) for reason in reason_tags.REASONS),
+    (queries.UNSPECIFIED, queries.UNSPECIFIED_LABEL),
+]
+
+
+class FeedbackFilterForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        after, before = data.get("created_after"), data.get("created_before")
+        if data.get("reason") and (
+            not (after and before) or before - after > dt.timedelta(days=queries.REASON_MAX_DAYS)
+        ):
+            self.add_error(
+                "reason",
+                _(
+                    "按原因筛选时须同时给出 created_after 和 created_before，"
+                    "跨度不超过 %(days)s 天。"
+                )
+                % {"days": queries.REASON_MAX_DAYS},
+            )
+        return data
+
+
 class FeedbackFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Kind.choices, label=_("类型（可多选）"))
     level = django_filters.MultipleChoiceFilter(
         choices=Level.choices, label=_("评价等级 1–5（可多选）")
+    )
+    reason = django_filters.ChoiceFilter(
+        choices=REASON_CHOICES,
+        method="filter_reason",
+        label=_(
+            "勾选的原因（unspecified 为未勾选原因）；须同时给出 created_after 和 "
+            "created_before，跨度不超过 366 天"
+        ),
     )
     service = django_filters.ModelChoiceFilter(
         field_name="service",
@@ -93,9 +131,11 @@ class FeedbackFilter(django_filters.FilterSet):
 
     class Meta:
         model = Feedback
+        form = FeedbackFilterForm
         fields = (
             "kind",
             "level",
+            "reason",
             "service",
             "station",
             "organisation",
@@ -121,6 +161,9 @@ class FeedbackFilter(django_filters.FilterSet):
         if value.year > LATEST_YEAR:
             return queryset
         return queryset.filter(created_at__lt=day_start(value))
+
+    def filter_reason(self, queryset, name, value: str):
+        return queries.with_reason(queryset, value)
 
     def filter_answered(self, queryset, name, value: str):
         return queryset.filter(replied_at__isnull=value != "true")

@@ -10,9 +10,11 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from feedback import queries
 from feedback import reasons as reason_tags
 from feedback.models import MAX_COMMENT, MAX_TEXT, Kind, Level
 from governance.cases.forms import PHONE, ServiceChoiceField
+from governance.stakeholders.models import Organisation
 from governance.stations.models import Service, Station
 
 
@@ -183,6 +185,20 @@ class DecideForm(forms.Form):
     )
 
 
+def _inbox_level(value):
+    return value if value == queries.LEVEL_BAD else int(value)
+
+
+def _inbox_reason_errors() -> dict:
+    allowed = "、".join([queries.UNSPECIFIED, *(reason.code for reason in reason_tags.REASONS)])
+    return {"invalid_choice": format_lazy(_("“%(value)s”不是可选的原因；可选：{}。"), allowed)}
+
+
+# A link may name the station, service and organisation by id (the needs radar's do: building
+# them costs no query); the form reads them as the slug or code its fields take.
+ID_PARAMS = {"station_id": "station", "service_id": "service", "organisation_id": "organisation"}
+
+
 class InboxFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("类型"), required=False, choices=[("", _("全部")), *Kind.choices]
@@ -190,9 +206,23 @@ class InboxFilterForm(forms.Form):
     level = forms.TypedChoiceField(
         label=_("等级"),
         required=False,
-        coerce=int,
+        coerce=_inbox_level,
         empty_value=None,
-        choices=[("", _("全部")), *sorted(Level.choices, reverse=True)],
+        choices=[
+            ("", _("全部")),
+            (queries.LEVEL_BAD, _("差评（不满意、非常不满意）")),
+            *sorted(Level.choices, reverse=True),
+        ],
+    )
+    reason = forms.ChoiceField(
+        label=_("原因"),
+        required=False,
+        choices=[
+            ("", _("全部")),
+            *((reason.code, reason.label) for reason in reason_tags.REASONS),
+            (queries.UNSPECIFIED, queries.UNSPECIFIED_LABEL),
+        ],
+        error_messages=_inbox_reason_errors(),
     )
     station = forms.ModelChoiceField(
         label=_("站点"),
@@ -210,6 +240,15 @@ class InboxFilterForm(forms.Form):
         to_field_name="service_code",
         empty_label=_("全部"),
     )
+    organisation = forms.ModelChoiceField(
+        label=_("负责单位"),
+        queryset=Organisation.objects.filter(
+            kind__in=[Organisation.Kind.DEPARTMENT, Organisation.Kind.PARTNER]
+        ).order_by("kind", "name_zh"),
+        required=False,
+        to_field_name="slug",
+        empty_label=_("全部"),
+    )
     answered = forms.ChoiceField(
         label=_("答复"),
         required=False,
@@ -220,6 +259,11 @@ class InboxFilterForm(forms.Form):
         required=False,
         choices=(("", _("全部")), ("pending", _("待审核的申诉"))),
     )
+    excluded = forms.ChoiceField(
+        label=_("统计"),
+        required=False,
+        choices=(("", _("全部")), ("no", _("计入统计")), ("yes", _("申诉成立、不计入统计"))),
+    )
     start = forms.DateField(
         label=_("从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -227,8 +271,46 @@ class InboxFilterForm(forms.Form):
         label=_("到"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        self.missing: list[str] = []
+        if data is not None and any(key in data for key in ID_PARAMS):
+            data = self._by_name(data)
+        super().__init__(data, *args, **kwargs)
+
+    def _by_name(self, data):
+        """``data`` with the ids of ``ID_PARAMS`` replaced by what the fields take; an id that
+        is not a number or names nothing becomes an error on its field."""
+        data = data.copy()
+        ids = {}
+        for key, name in ID_PARAMS.items():
+            raw = data.pop(key, None)
+            if raw is None:
+                continue
+            value = raw[-1] if isinstance(raw, list) else raw
+            if value.isdigit() and int(value) < 2**63:
+                ids[key] = int(value)
+            else:
+                self.missing.append(name)
+        for name, value in queries.filter_values(**ids).items():
+            if value is None:
+                self.missing.append(name)
+            else:
+                data[name] = value
+        return data
+
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+        for name in self.missing:
+            self.add_error(name, _("链接所指的选项不存在。"))
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
             self.add_error("end", _("结束日期不能早于开始日期。"))
+        elif data.get("reason") and (
+            not (start and end) or (end - start).days + 1 > queries.REASON_MAX_DAYS
+        ):
+            self.add_error(
+                "reason",
+                _("按原因筛选时请填写起止日期，跨度不超过 %(days)s 天。")
+                % {"days": queries.REASON_MAX_DAYS},
+            )
         return data

@@ -9,7 +9,9 @@ Public, phone first:
 - ``/feedback/mine/`` and ``/feedback/<pk>/`` — one's own feedback and the replies.
 
 Staff:
-- ``/feedback/inbox/`` (+ ``.csv``) — their organisations' feedback, filtered; appeals waiting.
+- ``/feedback/inbox/`` (+ ``.csv``) — their organisations' feedback, filtered (kind, level or
+  every 差评, reason ticked, station, service, organisation, dates, answer, appeals); the
+  needs radar links its reason counts here.
 - ``/feedback/<pk>/`` — reply, hide abusive text, appeal a rating, decide an appeal.
 - ``/feedback/visits/<id>/card/`` — the printable slip with the visit's rating QR code.
 
@@ -334,7 +336,8 @@ def _filtered(request) -> tuple[QuerySet[Feedback], forms.InboxFilterForm]:
 def inbox(request):
     qs, form = _filtered(request)
     page = CappedCountPaginator(qs, INBOX_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    # The form's data: a link's ids (the radar's) already read as the fields' slugs and codes.
+    query = form.data.copy() if form.is_bound else request.GET.copy()
     query.pop("page", None)
     return render(
         request,

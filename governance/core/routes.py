@@ -24,8 +24,9 @@ class ViewSetRoute:
 class NavLink:
     url_name: str
     label: object  # a lazy translation
-    # "everyone", "signed_in" (any account), "members" (people with a seat somewhere) or
-    # "partners" (people with a seat in a partner organisation).
+    # "everyone", "signed_in" (any account), "members" (people with a seat somewhere),
+    # "partners" (people with a seat in a partner organisation) or "co_governors" (a seat in a
+    # department or a partner: community organisations' members are not among them).
     audience: str = "everyone"
     order: int = 100
 
@@ -73,7 +74,7 @@ def viewsets() -> list[tuple[str, type, str]]:
 
 def register_nav(url_name: str, label, *, audience: str = "everyone", order: int = 100) -> None:
     """Add a link to the site's main navigation (``templates/base.html``)."""
-    if audience not in ("everyone", "signed_in", "members", "partners"):
+    if audience not in ("everyone", "signed_in", "members", "partners", "co_governors"):
         raise ValueError(f"unknown audience {audience!r}")
     _nav[url_name] = NavLink(url_name, label, audience, order)
 
@@ -88,7 +89,14 @@ def nav_links(user) -> list[NavLink]:
     superuser = signed_in and user.is_superuser
     member = superuser or bool(seats)
     partner = superuser or any(seat.kind == Organisation.Kind.PARTNER for seat in seats)
-    shown = {"everyone": True, "signed_in": signed_in, "members": member, "partners": partner}
+    co_governor = partner or any(seat.kind == Organisation.Kind.DEPARTMENT for seat in seats)
+    shown = {
+        "everyone": True,
+        "signed_in": signed_in,
+        "members": member,
+        "partners": partner,
+        "co_governors": co_governor,
+    }
     return sorted(
         (link for link in _nav.values() if shown[link.audience]),
         key=lambda link: (link.order, link.url_name),

@@ -32,4 +32,4 @@ class RadarConfig(AppConfig):
         # After every app that writes visits, texts and ratings (feedback 35, partners 48).
         register_seeder("radar", seed_radar, order=90, models=MODELS)
         routes.register_urls("governance.radar.urls")
-        routes.register_nav("radar:overview", _("需求雷达"), audience="members", order=60)
+        routes.register_nav("radar:overview", _("需求雷达"), audience="co_governors", order=60)

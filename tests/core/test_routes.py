@@ -55,3 +55,22 @@ def test_the_partner_portal_link_is_for_partner_members_only(
     client.force_login(partner_staff)
     assert portal in client.get("/").content.decode()
     assert reverse("partners:resources") in client.get("/").content.decode()
+
+
+def test_co_governors_see_the_radar_and_community_members_do_not(
+    client, citizen, department_viewer, partner_staff
+):
+    from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+
+    radar = reverse("radar:overview")
+    resident = UserFactory(email="resident@example.com")
+    committee = OrganisationFactory(kind="community", slug="committee")
+    MembershipFactory(user=resident, organisation=committee, role="admin")
+    for user, shown in (
+        (citizen, False),
+        (resident, False),
+        (department_viewer, True),
+        (partner_staff, True),
+    ):
+        client.force_login(user)
+        assert (radar in client.get("/").content.decode()) is shown, user
