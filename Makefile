@@ -33,8 +33,10 @@ run: seed
 	@echo "Gongzhi on http://127.0.0.1:$(PORT)/ (demo accounts: see README)"
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --port $(PORT)
 
+# One worker per core (CI has two), each with its own test database; a test module or class
+# stays on one worker, so a class-scoped fixture is built once.
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadscope
 
 lint: install-dev
 	$(BIN)/ruff check .

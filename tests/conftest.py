@@ -7,12 +7,16 @@ never passes by skipping.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
 
 from tests.factories import (
     DepartmentFactory,
@@ -41,6 +45,44 @@ def require_postgres():
 @pytest.fixture
 def require_redis():
     need(bool(settings.REDIS_URL), "needs Redis (set REDIS_URL)")
+
+
+# The demo world ---------------------------------------------------------------------------------
+# Every app's seed tests read the same world: ``seed_demo --with-demo-users`` with DEBUG off (as
+# in production) and history ending on this day.
+SEED_TODAY = dt.date(2026, 10, 20)
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def demo_world(django_db_setup, django_db_blocker):
+    """``seed_demo`` once per test process, rolled back when the session ends; its output.
+
+    Seeding takes about a minute, and six apps test what it wrote: seeding once for all of
+    them is most of what keeps the suite inside CI's budget. The tests that use this world run
+    last (``pytest_collection_modifyitems`` below), so no other test ever sees its rows, and
+    each runs in its own savepoint (the ``db`` fixture): a test that seeds again or changes
+    rows leaves the next one the freshly seeded world.
+    """
+    with (
+        django_db_blocker.unblock(),
+        override_settings(DEBUG=False, PASSWORD_HASHERS=FAST_HASHERS),
+        transaction.atomic(),
+    ):
+        out = io.StringIO()
+        call_command(
+            "seed_demo", "--with-demo-users", "--today", SEED_TODAY.isoformat(), stdout=out
+        )
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests of the seeded demo world run after all the others (see ``demo_world``)."""
+    seeded = [item for item in items if "demo_world" in getattr(item, "fixturenames", ())]
+    if seeded:
+        chosen = set(seeded)
+        items[:] = [item for item in items if item not in chosen] + seeded
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 
 from governance.cases import metrics
 from governance.cases import seed as case_seed
@@ -60,19 +58,6 @@ def snapshot() -> dict:
         "policies": set(SlaPolicy.objects.values_list("pk", "updated_at")),
         "targets": set(Target.objects.values_list("pk", "updated_at")),
     }
-
-
-@pytest.fixture(scope="class")
-def demo_world(django_db_setup, django_db_blocker):
-    """``seed_demo`` once for the class (DEBUG off, as in production), rolled back after."""
-    with (
-        django_db_blocker.unblock(),
-        override_settings(DEBUG=False, PASSWORD_HASHERS=FAST_HASHERS),
-        transaction.atomic(),
-    ):
-        output = seed("--with-demo-users")
-        yield output
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)

@@ -15,8 +15,6 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from feedback.models import Appeal, Feedback
@@ -62,24 +60,6 @@ def visit_keys() -> set[tuple[str, str, dt.datetime]]:
 
 def local(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(TZ)
-
-
-@pytest.fixture(scope="class")
-def demo_world(django_db_setup, django_db_blocker):
-    """One seeded database for a whole test class, rolled back when the class is done.
-
-    Each test still runs in its own savepoint (the ``db`` fixture), so a test that changes
-    rows leaves the next one the freshly seeded world. Seeding once keeps this file fast.
-    """
-    with (
-        django_db_blocker.unblock(),
-        override_settings(DEBUG=False, PASSWORD_HASHERS=FAST_HASHERS),
-        transaction.atomic(),
-    ):
-        # With DEBUG off, as in production: the flag is what lets the accounts in.
-        seed("--with-demo-users")
-        yield
-        transaction.set_rollback(True)
 
 
 # A fresh database ------------------------------------------------------------------------------

@@ -13,9 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, Q
-from django.test import override_settings
 
 from governance.cases.models import Case, Source
 from governance.cases.models import Status as CaseStatus
@@ -82,19 +80,6 @@ def snapshot() -> dict:
         "targets": set(Target.objects.values_list("pk", "updated_at")),
         "dirty": DirtyDay.objects.count(),
     }
-
-
-@pytest.fixture(scope="class")
-def demo_world(django_db_setup, django_db_blocker):
-    """``seed_demo`` once for the class (DEBUG off, as in production), rolled back after."""
-    with (
-        django_db_blocker.unblock(),
-        override_settings(DEBUG=False, PASSWORD_HASHERS=FAST_HASHERS),
-        transaction.atomic(),
-    ):
-        output = seed("--with-demo-users")
-        yield output
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)
