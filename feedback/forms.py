@@ -287,7 +287,7 @@ class InboxFilterForm(forms.Form):
             if raw is None:
                 continue
             value = raw[-1] if isinstance(raw, list) else raw
-            if value.isdigit() and int(value) < 2**63:
+            if value.isascii() and value.isdigit() and int(value) < 2**63:
                 ids[key] = int(value)
             else:
                 self.missing.append(name)

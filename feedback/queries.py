@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import pgettext_lazy
 
+from feedback import reasons as reason_tags
 from feedback.models import BAD_LEVELS, Appeal, Feedback
 from governance.kpis.registry import day_start
 from governance.stakeholders.models import Organisation
@@ -66,17 +67,25 @@ def feedback_inbox(user) -> QuerySet[Feedback]:
     return _joined(Feedback.objects.filter(organisation_id__in=organisation_ids(user)))
 
 
-def with_reason(qs: QuerySet[Feedback], reason: str) -> QuerySet[Feedback]:
-    """The rows of ``qs`` that name ``reason`` (or, for ``UNSPECIFIED``, name none). JSON
-    containment on PostgreSQL; the JSON text elsewhere (a code is letters and underscores, so
-    its quoted form matches that code only)."""
-    if reason == UNSPECIFIED:
-        return qs.filter(reasons=[])
+def _names(reason: str) -> Q:
+    """Rows whose reasons include ``reason``: JSON containment on PostgreSQL; the JSON text
+    elsewhere (a code is letters and underscores, so its quoted form matches that code only)."""
     if connection.features.supports_json_field_contains:
-        return qs.filter(reasons__contains=[reason])
-    return qs.alias(reasons_text=Cast("reasons", TextField())).filter(
-        reasons_text__contains=f'"{reason}"'
-    )
+        return Q(reasons__contains=[reason])
+    return Q(reasons_text__contains=f'"{reason}"')
+
+
+def with_reason(qs: QuerySet[Feedback], reason: str) -> QuerySet[Feedback]:
+    """The rows of ``qs`` that name ``reason``; for ``UNSPECIFIED``, the rows that name no
+    reason of the catalogue (none at all, or only codes it does not know), as the radar
+    counts them."""
+    if not connection.features.supports_json_field_contains:
+        qs = qs.alias(reasons_text=Cast("reasons", TextField()))
+    if reason == UNSPECIFIED:
+        for code in reason_tags.BY_CODE:
+            qs = qs.exclude(_names(code))
+        return qs
+    return qs.filter(_names(reason))
 
 
 def inbox_filtered(

@@ -524,3 +524,34 @@ def test_hidden_and_excluded_texts_feed_no_theme(station, service, department):
     compute_month(NOVEMBER)
 
     assert not Theme.objects.filter(month=NOVEMBER, term__contains="周末").exists()
+
+
+def test_an_id_in_other_digits_is_a_form_error_not_a_500(client, department_staff):
+    client.force_login(department_staff)
+    for value in ("²", "١٢", "1e3"):
+        response = client.get("/feedback/inbox/", {"station_id": value})
+        assert response.status_code == 400, value
+
+
+def test_the_unspecified_link_lists_a_row_whose_only_code_is_unknown(
+    client, service, department, superuser
+):
+    unknown = row(
+        level=1,
+        reasons=["not_a_reason"],
+        created_at=at(2026, 11, 3),
+        service=service,
+        organisation=department,
+    )
+    named = row(
+        level=1,
+        reasons=["waiting_time", "not_a_reason"],
+        created_at=at(2026, 11, 3),
+        service=service,
+        organisation=department,
+    )
+    client.force_login(superuser)
+    unspecified = listed(client.get(_url("feedback.bad_rating", "unspecified")))
+    waiting = listed(client.get(_url("feedback.bad_rating", "waiting_time")))
+    assert unknown.pk in unspecified and named.pk not in unspecified
+    assert named.pk in waiting and unknown.pk not in waiting
