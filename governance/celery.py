@@ -56,6 +56,13 @@ app.conf.beat_schedule = {
         "task": "radar.compute",
         "schedule": crontab(hour=2, minute=40),
     },
+    # Each department's weekly radar summary, from the night's results, published before the
+    # weekly digest is planned (08:00) so that Monday's digest carries it.
+    "radar-weekly-summaries": {
+        "task": "radar.weekly_summaries",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon"),
+        "options": {"expires": 1800},
+    },
     # Official answers to proposals past their support threshold: due soon, then overdue.
     "proposals-answers-sweep": {
         "task": "proposals.answers_sweep",

@@ -30,9 +30,24 @@ class Run(models.Model):
         FAILED = "failed", _("失败")
 
     month = models.DateField(_("月份"), unique=True, help_text=_("该月的第一天。"))
+    # The attempt under way or last made; ``done_at`` says whether the month's stored results
+    # are there at all (a recompute or a failed attempt leaves the last good ones in place).
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices)
     started_at = models.DateTimeField(_("开始时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    done_at = models.DateTimeField(_("最近一次成功计算"), null=True, blank=True)
+    through = models.DateField(
+        _("数据截至"),
+        null=True,
+        blank=True,
+        help_text=_("计算时已过去的最后一天：当月未过完时，只按已过去的天数计算平均值。"),
+    )
+    term_cutoff = models.PositiveIntegerField(
+        _("词频保存下限"),
+        default=0,
+        help_text=_("只保存了不少于该文本数的词；0 表示全部保存。没有保存的词按低于该值计。"),
+    )
+    tracked_peak = models.PositiveIntegerField(_("同时跟踪的词数峰值"), default=0)
     visits = models.PositiveIntegerField(_("办件数"), default=0)
     texts = models.PositiveIntegerField(_("文本数"), default=0)
     reasons = models.PositiveIntegerField(_("原因数"), default=0)
@@ -53,9 +68,12 @@ class Run(models.Model):
 class HeatCell(models.Model):
     """Visits to one service at one station in one month, on one weekday, in one hour.
 
-    ``wait_minutes`` adds up the waits (ticket to call) of the visits that were called; the
-    average queue over that hour follows by Little's law: the minutes people spent waiting,
-    divided by the minutes the hour lasted on the ``days`` such weekdays of the month.
+    ``visits``, ``called``, ``wait_minutes`` and ``max_wait_minutes`` are about the visits that
+    took a ticket in that hour (the wait: ticket to call). ``queue_minutes`` is the waiting that
+    happened in that hour, whoever was waiting: a wait from 14:50 to 15:30 puts 10 minutes in
+    the 14:00 cell and 30 in the 15:00 one, and a visit that left without being called waits
+    until it left. The mean queue over the hour follows (Little's law): those minutes divided by
+    the minutes the hour lasted on the ``days`` such weekdays of the month that had passed.
     """
 
     month = models.DateField(_("月份"))
@@ -70,6 +88,9 @@ class HeatCell(models.Model):
     visits = models.PositiveIntegerField(_("办件数"))
     called = models.PositiveIntegerField(_("已叫号数"))
     wait_minutes = models.FloatField(_("等候总分钟"))
+    queue_minutes = models.FloatField(
+        _("排队分钟"), default=0, help_text=_("落在这一小时里的等候分钟，无论几点取的号。")
+    )
     max_wait_minutes = models.FloatField(_("最长等候分钟"))
     days = models.PositiveSmallIntegerField(_("该星期几在本月的天数"))
 
@@ -97,7 +118,7 @@ class HeatCell(models.Model):
 
     @property
     def queue(self) -> float:
-        return self.wait_minutes / (60 * self.days) if self.days else 0.0
+        return self.queue_minutes / (60 * self.days) if self.days else 0.0
 
 
 class ReasonCount(models.Model):
@@ -149,8 +170,8 @@ class ReasonCount(models.Model):
 
 class TermCount(models.Model):
     """How many texts of one month mention one term, in one scope: the history that growth is
-    measured against. Only terms met at least twice are kept, and at most
-    ``compute.MAX_STORED_TERMS`` per scope and month."""
+    measured against. At most ``compute.MAX_STORED_TERMS`` per scope and month, the most
+    frequent; the month's ``Run.term_cutoff`` says how many texts a term not kept may have."""
 
     month = models.DateField(_("月份"))
     station = models.ForeignKey(
@@ -192,6 +213,11 @@ class Theme(models.Model):
     rank = models.PositiveSmallIntegerField(_("排名"))
     count = models.PositiveIntegerField(_("本月文本数"))
     baseline = models.FloatField(_("前三个月月均"))
+    score = models.FloatField(
+        _("增长显著性"),
+        default=0,
+        help_text=_("本月比前三个月月均高出几个标准差（按泊松计数）：排名依据。"),
+    )
     growth = models.FloatField(
         _("增长倍数"), help_text=_("本月 ÷ 前三个月月均（月均为 0 时按 1 计）。")
     )

@@ -152,7 +152,8 @@ def department_reasons(department_id: int, month: dt.date) -> tuple[tuple[str, i
 def department_peak(department_id: int, month: dt.date) -> dict:
     """The department's busiest heatmap cell: the longest mean queue, then the most visits.
     One query; empty when its services had no visits this month."""
-    queue = ExpressionWrapper(F("wait_minutes") / (60.0 * F("days")), output_field=FloatField())
+    # HeatCell.queue, in the database: the waiting in that hour over the hour's length.
+    queue = ExpressionWrapper(F("queue_minutes") / (60.0 * F("days")), output_field=FloatField())
     cell = (
         HeatCell.objects.filter(month=month, service__department=department_id, days__gt=0)
         .select_related("station", "service")
@@ -210,7 +211,7 @@ def weekly_summaries_publish(*, today: dt.date | None = None) -> dict:
     today = today or timezone.localdate(timezone=compute.TZ)
     month = summary_month(today)
     week = iso_week(today)
-    computed = Run.objects.filter(month=month, status=Run.Status.DONE).exists()
+    computed = Run.objects.filter(month=month, done_at__isnull=False).exists()
     outcome = {
         "month": month.isoformat(),
         "week": week,

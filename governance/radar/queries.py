@@ -43,9 +43,10 @@ _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 # Months ------------------------------------------------------------------------------------
 def latest_month() -> dt.date | None:
-    """The latest month whose computation finished."""
+    """The latest month with stored results (a recompute under way, or a failed one, leaves
+    the last good results in place)."""
     return (
-        Run.objects.filter(status=Run.Status.DONE)
+        Run.objects.filter(done_at__isnull=False)
         .order_by("-month")
         .values_list("month", flat=True)
         .first()
@@ -53,8 +54,8 @@ def latest_month() -> dt.date | None:
 
 
 def month_computed(month: dt.date) -> bool:
-    """Whether ``month``'s computation finished (an empty result then means "no data")."""
-    return Run.objects.filter(month=month, status=Run.Status.DONE).exists()
+    """Whether ``month`` has stored results (an empty result then means "no data")."""
+    return Run.objects.filter(month=month, done_at__isnull=False).exists()
 
 
 def max_year() -> int:
@@ -96,16 +97,17 @@ class Cell:
 
     weekday: int  # 0 is Monday
     hour: int
-    days: int  # how many such weekdays the month has
+    days: int  # how many such weekdays of the month had passed when it was computed
     visits: int = 0
     called: int = 0
-    wait_minutes: float = 0.0
+    wait_minutes: float = 0.0  # the waits of the visits that took a ticket in this hour
+    queue_minutes: float = 0.0  # the waiting that happened in this hour
     max_wait: float = 0.0
 
     @property
     def queue(self) -> float:
         """Mean number of people waiting over the hour (Little's law)."""
-        return self.wait_minutes / (60 * self.days) if self.days else 0.0
+        return self.queue_minutes / (60 * self.days) if self.days else 0.0
 
     @property
     def mean_wait(self) -> float | None:
@@ -123,6 +125,7 @@ class Cell:
         self.visits += row.visits
         self.called += row.called
         self.wait_minutes += row.wait_minutes
+        self.queue_minutes += row.queue_minutes
         self.max_wait = max(self.max_wait, row.max_wait_minutes)
 
 
@@ -134,8 +137,9 @@ class ServiceLoad:
     visits: int = 0
     called: int = 0
     wait_minutes: float = 0.0
+    queue_minutes: float = 0.0
     max_wait: float = 0.0
-    share: float = 0.0  # of the waiting minutes of the cell (or month), 0–1
+    share: float = 0.0  # of the waiting that happened in the cell (or month), 0–1
 
     @property
     def mean_wait(self) -> float | None:
@@ -178,7 +182,14 @@ class Grid:
         return sum(cell.visits for row in self.cells for cell in row)
 
     def busy_hours(self) -> list[int]:
-        return [hour for hour in range(24) if any(self.cells[day][hour].visits for day in range(7))]
+        return [
+            hour
+            for hour in range(24)
+            if any(
+                self.cells[day][hour].visits or self.cells[day][hour].queue_minutes
+                for day in range(7)
+            )
+        ]
 
 
 @dataclass
@@ -233,6 +244,7 @@ def _grid(station: Station, month: dt.date) -> Grid:
             "visits",
             "called",
             "wait_minutes",
+            "queue_minutes",
             "max_wait_minutes",
             "days",
             "service__id",
@@ -256,12 +268,13 @@ def _grid(station: Station, month: dt.date) -> Grid:
             load.visits += row.visits
             load.called += row.called
             load.wait_minutes += row.wait_minutes
+            load.queue_minutes += row.queue_minutes
             load.max_wait = max(load.max_wait, row.max_wait_minutes)
     grid = Grid(month=month, cells=cells, empty=empty)
     if empty:
         return grid
     grid.services = _ranked(list(totals.values()))
-    busy = [cell for row in cells for cell in row if cell.visits]
+    busy = [cell for row in cells for cell in row if cell.visits or cell.queue_minutes]
     busy.sort(key=lambda cell: (-cell.queue, -cell.visits, cell.weekday, cell.hour))
     grid.peaks = [
         Peak(
@@ -275,12 +288,12 @@ def _grid(station: Station, month: dt.date) -> Grid:
 
 def _ranked(loads: list[ServiceLoad]) -> list[ServiceLoad]:
     """Most waiting first (then most visits), each with its share of the waiting."""
-    total = sum(load.wait_minutes for load in loads)
+    total = sum(load.queue_minutes for load in loads)
     for load in loads:
-        load.share = load.wait_minutes / total if total else 0.0
+        load.share = load.queue_minutes / total if total else 0.0
     return sorted(
         loads,
-        key=lambda load: (-load.wait_minutes, -load.visits, getattr(load.service, "pk", 0)),
+        key=lambda load: (-load.queue_minutes, -load.visits, getattr(load.service, "pk", 0)),
     )
 
 

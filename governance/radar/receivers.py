@@ -8,9 +8,11 @@ from governance.stations.signals import catalogue_searched
 
 
 @receiver(catalogue_searched, dispatch_uid="radar.search_miss")
-def count_search_miss(sender, *, query: str, results: int, station=None, **kwargs) -> None:
+def count_search_miss(
+    sender, *, query: str, results: int, station=None, searcher: str = "", **kwargs
+) -> None:
     if results:
         return
     from governance.radar.services import search_miss_record
 
-    search_miss_record(query=query, station=station)
+    search_miss_record(query=query, station=station, searcher=searcher)

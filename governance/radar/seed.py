@@ -66,8 +66,9 @@ TICKET_PREFIX = "C6"  # exit-entry tickets the day's own never reach
 COUNTERS = ("04", "05")
 # Counter services of exit-entry and how often they are asked for on a Saturday afternoon.
 QUEUE_SERVICES = {"EE-HKMO": 3.0, "EE-PASSPORT": 2.0, "EE-TW": 0.5}
-# (hour, arrivals, mean wait in minutes): the queue builds after lunch and drains by 16:00.
-QUEUE_HOURS = ((14, 9, 42.0), (15, 4, 24.0))
+# (from, over how many minutes, arrivals, mean wait in minutes): the queue builds after lunch,
+# waits of half an hour and more fall inside 14:00–15:00, and it drains after three.
+QUEUE_WAVES = ((dt.time(14), 40, 10, 35.0), (dt.time(15), 50, 3, 20.0))
 ABANDON_RATE = 0.08
 
 
@@ -118,14 +119,14 @@ def saturday_visits(station: Station, services: list[Service], day: dt.date) -> 
     weights = [QUEUE_SERVICES[service.service_code] for service in services]
     visits = []
     number = 0
-    for hour, arrivals, mean_wait in QUEUE_HOURS:
+    for start, minutes, arrivals, mean_wait in QUEUE_WAVES:
         for _index in range(arrivals):
             number += 1
             service = rng.choices(services, weights=weights)[0]
-            arrived = dt.datetime.combine(day, dt.time(hour), TZ) + dt.timedelta(
-                seconds=rng.randint(0, 3599)
+            arrived = dt.datetime.combine(day, start, TZ) + dt.timedelta(
+                seconds=rng.randint(0, minutes * 60 - 1)
             )
-            wait = min(70.0, max(10.0, rng.gauss(mean_wait, mean_wait * 0.2)))
+            wait = min(55.0, max(10.0, rng.gauss(mean_wait, mean_wait * 0.2)))
             visit = Visit(
                 station=station,
                 service=service,
@@ -313,10 +314,10 @@ def seed_radar(context: SeedContext) -> None:
         roll_up(context)
     searches = seed_searches(context)
     month = compute.month_of(context.today)
-    if Run.objects.filter(month=month, status=Run.Status.DONE).exists():
+    if Run.objects.filter(month=month, done_at__isnull=False).exists():
         runs = []
     else:
-        runs = compute.compute(month)
+        runs = compute.compute(month, on=context.today)
     if visits or proposals or searches or runs:
         context.write(
             f"需求雷达演示：{visits} 条周六下午办件，{proposals} 条周末办证建议，"

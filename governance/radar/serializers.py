@@ -260,11 +260,17 @@ class RadarThemeSerializer(serializers.Serializer):
     rank = serializers.IntegerField(read_only=True)
     count = serializers.IntegerField(read_only=True, help_text=_("本月提到的文本数。"))
     baseline = serializers.FloatField(read_only=True, help_text=_("前三个月的月均文本数。"))
+    score = serializers.FloatField(
+        read_only=True,
+        help_text=_("增长显著性：本月比前三个月月均高出几个标准差（按泊松计数）；排名依据。"),
+    )
     growth = serializers.FloatField(
         read_only=True, help_text=_("本月 ÷ 前三个月月均（至少按 1 计）。")
     )
     sources = serializers.DictField(
-        child=serializers.IntegerField(), read_only=True, help_text=_("来源代码 → 条目数。")
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text=_("来源代码 → 本月提到的文本数。"),
     )
     items_url = serializers.SerializerMethodField()
 
@@ -337,6 +343,16 @@ class RadarRunSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Run.Status.choices, read_only=True)
     started_at = serializers.DateTimeField(read_only=True)
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    done_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("该月结果最近一次计算成功的时间；为空表示从未算成。"),
+    )
+    through = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("数据截至的日期：当月未过完时，只按已过去的天数计算平均值。"),
+    )
     visits = serializers.IntegerField(read_only=True)
     texts = serializers.IntegerField(read_only=True)
     reasons = serializers.IntegerField(read_only=True)

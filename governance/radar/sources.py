@@ -67,6 +67,9 @@ def register_core_sources() -> None:
             fields=("title", "description"),
             created="created_at",
             station="station_id",
+            # A case opened from a bad rating repeats the rating's words, which the feedback
+            # wing already gives the radar: counted once, as feedback.
+            eligible=~Q(source="feedback"),
             visible=_visible_cases,
         )
     )

@@ -1,18 +1,21 @@
 """Free text to terms: what a text is about, in words a department would use.
 
-- Bounded first: HTML tags and entities go, only the first ``MAX_CHARS`` characters are read
-  (a 100,000-character paste costs what a long paragraph does), and Unicode is NFKC-normalised
-  (full-width letters and digits become plain ones).
+- Bounded first: HTML tags and entities go (and what ``<script>`` and ``<style>`` hold), only
+  the first ``MAX_CHARS`` characters are read (a 100,000-character paste costs what a long
+  paragraph does), and Unicode is NFKC-normalised (full-width letters and digits become plain
+  ones).
 - Chinese is segmented by jieba-rs (``rjieba``, the Rust port of jieba, about twenty times
   faster than the Python original) with a domain dictionary on top (户籍, 身份证, 出入境,
   驾驶证 … and the catalogue's service names), so a service name stays one word.
 - English is lower-cased and split on letters (``can't`` → ``can``), with light plural folding.
 - Stop words (the ISO stop-word lists for Chinese and English, plus words every text about a
   public service uses, such as 服务 or 希望) are dropped, as are digits, single Chinese
-  characters and single letters.
+  characters and single letters. The ISO English list also holds words that name what people
+  ask a public service for (``open``, ``system``, ``website``…): those are kept.
 - A text's terms are its remaining words and each pair of neighbouring words (``周末`` +
   ``办证`` → ``周末办证``; ``weekend`` + ``opening`` → ``weekend opening``), each counted once
-  per text: a theme's count is the number of texts that raise it.
+  per text: a theme's count is the number of texts that raise it. Generic words (办理, 时间,
+  下午…) are no theme on their own but still pair with a neighbour (``开放时间``).
 """
 
 from __future__ import annotations
@@ -114,6 +117,37 @@ DOMAIN_STOP_WORDS = frozenset(
         "你们",
         "他们",
         "工作人员",
+        # Said in passing by every kind of request; they pair with nothing worth a theme.
+        "只能",
+        "一直",
+        "不了",
+        "事情",
+        "东西",
+        "地方",
+        "情况",
+        "怎么",
+        "为什么",
+        "还要",
+        "真的",
+        "感觉",
+        "知道",
+        "告诉",
+        "结果",
+        "多次",
+        "每次",
+        "一次",
+        "两次",
+        "再次",
+        "最近",
+        "以前",
+        "之前",
+        "之后",
+        "以后",
+        "明天",
+        "昨天",
+        "不到",
+        "有点",
+        "支持",
         "please",
         "thanks",
         "thank",
@@ -130,9 +164,122 @@ DOMAIN_STOP_WORDS = frozenset(
     }
 )
 
-STOP_WORDS = frozenset(stopwordsiso.stopwords(["zh", "en"])) | DOMAIN_STOP_WORDS
+# Words of the ISO English list that name what people ask a public service for: kept.
+ENGLISH_CONTENT_WORDS = frozenset(
+    {
+        "open",
+        "opened",
+        "opening",
+        "opens",
+        "early",
+        "long",
+        "longer",
+        "line",
+        "number",
+        "numbers",
+        "system",
+        "information",
+        "website",
+        "web",
+        "webpage",
+        "homepage",
+        "id",
+        "page",
+        "pages",
+        "online",
+        "computer",
+        "click",
+        "copy",
+        "fill",
+        "fix",
+        "free",
+        "full",
+        "date",
+        "name",
+        "home",
+        "room",
+        "rooms",
+        "site",
+        "front",
+        "side",
+        "test",
+        "text",
+        "problem",
+        "problems",
+        "help",
+        "work",
+        "working",
+        "move",
+        "order",
+        "fire",
+        "bill",
+        "buy",
+        "call",
+        "old",
+        "older",
+        "young",
+        "small",
+        "large",
+        "big",
+        "high",
+        "low",
+        "stop",
+        "place",
+        "area",
+        "areas",
+        "length",
+        "value",
+        "section",
+        "member",
+        "members",
+        "group",
+        "world",
+        "research",
+        "state",
+    }
+)
 
+# Not a theme on their own (nearly every request says when, or that something is to be done),
+# yet they make one with a neighbour: 开放时间, 周末办理, 周六下午.
+GENERIC_WORDS = frozenset(
+    {
+        "办理",
+        "办事",
+        "办成",
+        "时间",
+        "提前",
+        "上午",
+        "中午",
+        "下午",
+        "晚上",
+        "当天",
+        "上周",
+        "下周",
+        "本周",
+        "这周",
+        "上个月",
+        "下个月",
+        "业务",
+        "拿到",
+        "服务站",
+        "成都",
+        "time",
+        "day",
+        "days",
+        "people",
+        "get",
+    }
+)
+
+STOP_WORDS = (
+    frozenset(stopwordsiso.stopwords(["zh", "en"])) - ENGLISH_CONTENT_WORDS
+) | DOMAIN_STOP_WORDS
+
+# What a script or a style sheet holds is code, not prose: it goes with its tags.
+CODE = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 TAG = re.compile(r"<[^>]{0,500}>")
+# Links say where, not what: their letters would make themes of "https" and "www".
+URL = re.compile(r"(?:https?://|www\.)\S{0,500}", re.IGNORECASE)
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[a-z]+")
 # Runs of Chinese characters, runs of Latin letters; anything else separates them.
@@ -145,8 +292,10 @@ def clean(text: str | None) -> str:
     if not text:
         return ""
     text = text[: MAX_CHARS * 2]  # tags and entities shrink; never read more than this
+    text = CODE.sub(" ", text)
     text = TAG.sub(" ", text)
     text = html.unescape(text)
+    text = URL.sub(" ", text)
     text = unicodedata.normalize("NFKC", text)
     return text[:MAX_CHARS].lower()
 
@@ -154,6 +303,8 @@ def clean(text: str | None) -> str:
 def _singular(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]  # passes, taxes, searches
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
@@ -200,9 +351,9 @@ class Segmenter:
             if word is None:
                 previous = None
                 continue
-            if len(word) <= MAX_TERM:
+            if len(word) <= MAX_TERM and word not in GENERIC_WORDS:
                 terms.add(word)
-            if previous is not None:
+            if previous is not None and not (previous in GENERIC_WORDS and word in GENERIC_WORDS):
                 pair = _join(previous, word)
                 if len(pair) <= MAX_TERM:
                     terms.add(pair)

@@ -248,7 +248,7 @@ def overview(request):
             else getattr(station, "slug", ""),
             # Has this month been computed, and when: what each empty section says.
             "run": run,
-            "computed": run is not None and run.status == Run.Status.DONE,
+            "computed": run is not None and run.done_at is not None,
             "heat": heat,
             "peaks": peak_views(heat.peaks) if heat is not None else [],
             "heat_rows": heat_rows(heat) if heat is not None and not heat.empty else [],

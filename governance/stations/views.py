@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from governance.stakeholders.services import client_ip
 from governance.stations import queries
 from governance.stations.forms import ServiceSearchForm
 from governance.stations.models import service_code_validator
@@ -35,7 +36,13 @@ def home(request):
             services = queries.search_services(services, query)
     services = list(services)
     if query:
-        catalogue_searched.send(home, query=query, results=len(services), station=None)
+        catalogue_searched.send(
+            home,
+            query=query,
+            results=len(services),
+            station=None,
+            searcher=client_ip(request) or request.session.session_key or "",
+        )
     context = {
         "stations": list(queries.public_stations()),
         "departments": _by_department(services),
