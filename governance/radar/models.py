@@ -21,6 +21,19 @@ from django.utils.translation import pgettext_lazy
 MAX_TERM = 40  # characters of one theme: a word or two adjacent words
 
 
+def scope_station() -> models.ForeignKey:
+    """The station a row is about; empty: every station together (or, for texts and
+    searches, none named)."""
+    return models.ForeignKey(
+        "stations.Station",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("站点"),
+    )
+
+
 class Run(models.Model):
     """One computation of one month: when, how much it read, how long it took."""
 
@@ -128,14 +141,7 @@ class ReasonCount(models.Model):
     month = models.DateField(_("月份"))
     source = models.CharField(_("来源"), max_length=40)
     reason = models.CharField(_("原因"), max_length=60)
-    station = models.ForeignKey(
-        "stations.Station",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("站点"),
-    )
+    station = scope_station()
     service = models.ForeignKey(
         "stations.Service",
         on_delete=models.CASCADE,
@@ -174,14 +180,7 @@ class TermCount(models.Model):
     frequent; the month's ``Run.term_cutoff`` says how many texts a term not kept may have."""
 
     month = models.DateField(_("月份"))
-    station = models.ForeignKey(
-        "stations.Station",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("站点"),
-    )
+    station = scope_station()
     term = models.CharField(_("词"), max_length=MAX_TERM)
     count = models.PositiveIntegerField(_("文本数"))
 
@@ -201,14 +200,7 @@ class Theme(models.Model):
     months before."""
 
     month = models.DateField(_("月份"))
-    station = models.ForeignKey(
-        "stations.Station",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("站点"),
-    )
+    station = scope_station()
     term = models.CharField(_("主题"), max_length=MAX_TERM)
     rank = models.PositiveSmallIntegerField(_("排名"))
     count = models.PositiveIntegerField(_("本月文本数"))
@@ -263,14 +255,7 @@ class UnmetDemand(models.Model):
     another station named in their texts, or a search on the site that found nothing."""
 
     month = models.DateField(_("月份"))
-    station = models.ForeignKey(
-        "stations.Station",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("站点"),
-    )
+    station = scope_station()
     term = models.CharField(_("诉求"), max_length=MAX_TERM)
     service = models.ForeignKey(
         "stations.Service",
@@ -304,14 +289,7 @@ class SearchMiss(models.Model):
     term normalised: trimmed, lower-cased, inner spaces collapsed). No person is recorded."""
 
     day = models.DateField(_("日期"))
-    station = models.ForeignKey(
-        "stations.Station",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("站点"),
-    )
+    station = scope_station()
     term = models.CharField(_("搜索词"), max_length=MAX_TERM)
     count = models.PositiveIntegerField(_("次数"), default=0)
 
