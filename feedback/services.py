@@ -294,6 +294,10 @@ def feedback_submit(
             raise ValidationError({"level": _("只有评价才有等级。")})
         if not text:
             raise ValidationError({"text": _("请写下你的意见。")}, code="required")
+        if kind == Kind.COMPLAINT:
+            # A complaint may say why, with the reasons of an unhappy rating: the needs radar
+            # counts them beside bad ratings'.
+            values["reasons"] = _reasons(reasons, Level.VERY_DISSATISFIED)
     checked = attachments.check(photo) if photo else None
     if idempotency_key:
         existing = _repeat_of(idempotency_key, actor, device)
