@@ -127,24 +127,39 @@ class RadarCellSerializer(serializers.Serializer):
     hour = serializers.IntegerField(read_only=True, min_value=0, max_value=23)
     visits = serializers.IntegerField(read_only=True)
     called = serializers.IntegerField(read_only=True)
+    queue_minutes = serializers.FloatField(
+        read_only=True, help_text=_("落在这一小时里的等候分钟，无论几点取的号。")
+    )
     queue = serializers.FloatField(
-        read_only=True, help_text=_("该小时平均排队人数（利特尔定律：等候总分钟 ÷ 时长）。")
+        read_only=True,
+        help_text=_("该小时平均排队人数（利特尔定律：落在该小时的等候分钟 ÷ 该小时的总分钟）。"),
     )
     mean_wait = serializers.FloatField(
-        read_only=True, allow_null=True, help_text=_("平均等候分钟；无人被叫号时为空。")
+        read_only=True,
+        allow_null=True,
+        help_text=_("这一小时取号的人的平均等候分钟；无人被叫号时为空。"),
     )
     max_wait = serializers.FloatField(read_only=True, help_text=_("最长等候分钟。"))
-    days = serializers.IntegerField(read_only=True, help_text=_("该星期几在本月的天数。"))
+    days = serializers.IntegerField(
+        read_only=True, help_text=_("计算时本月已过去的这个星期几的天数。")
+    )
 
 
 class RadarServiceLoadSerializer(serializers.Serializer):
     service = RadarServiceSerializer(read_only=True)
     visits = serializers.IntegerField(read_only=True)
     called = serializers.IntegerField(read_only=True)
-    wait_minutes = serializers.FloatField(read_only=True, help_text=_("等候总分钟。"))
+    wait_minutes = serializers.FloatField(
+        read_only=True, help_text=_("这些小时里取号的人的等候总分钟。")
+    )
+    queue_minutes = serializers.FloatField(
+        read_only=True, help_text=_("落在这些小时里的等候分钟。")
+    )
     mean_wait = serializers.FloatField(read_only=True, allow_null=True)
     max_wait = serializers.FloatField(read_only=True)
-    share = serializers.FloatField(read_only=True, help_text=_("占等候总分钟的比例，0 到 1。"))
+    share = serializers.FloatField(
+        read_only=True, help_text=_("占落在这些小时里的等候分钟的比例，0 到 1。")
+    )
 
 
 class RadarPeakSerializer(serializers.Serializer):
@@ -163,8 +178,13 @@ class RadarDeltaSerializer(serializers.Serializer):
     mean_wait = serializers.FloatField(read_only=True, allow_null=True)
 
 
+def _busy(cell) -> bool:
+    """A cell worth listing: tickets were taken in it, or people were waiting in it."""
+    return bool(cell.visits or cell.queue_minutes)
+
+
 def _busy_cells(grid) -> list:
-    return [cell for row in grid for cell in row if cell.visits]
+    return [cell for row in grid for cell in row if _busy(cell)]
 
 
 class RadarComparisonSerializer(serializers.Serializer):
@@ -185,12 +205,12 @@ class RadarComparisonSerializer(serializers.Serializer):
 
     @extend_schema_field(RadarDeltaSerializer(many=True))
     def get_deltas(self, heat):
-        """The cells with visits in either month."""
+        """The cells with visits or waiting in either month."""
         rows = [
             heat.deltas[day][hour]
             for day in range(7)
             for hour in range(24)
-            if heat.grid[day][hour].visits or heat.compare_grid[day][hour].visits
+            if _busy(heat.grid[day][hour]) or _busy(heat.compare_grid[day][hour])
         ]
         return RadarDeltaSerializer(rows, many=True).data
 

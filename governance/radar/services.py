@@ -37,10 +37,11 @@ def search_miss_record(
         return False
     day = day or timezone.localdate(timezone=compute.TZ)
     station_id = getattr(station, "pk", station)
-    if searcher:
-        digest = hashlib.sha256(f"{searcher}|{station_id}|{term}".encode()).hexdigest()[:32]
-        if not cache.add(f"radar:searched:{day}:{digest}", 1, timeout=SECONDS_PER_DAY):
-            return False
+    if not searcher:  # nobody to count once: not counted at all
+        return False
+    digest = hashlib.sha256(f"{searcher}|{station_id}|{term}".encode()).hexdigest()[:32]
+    if not cache.add(f"radar:searched:{day}:{digest}", 1, timeout=SECONDS_PER_DAY):
+        return False
     rows = SearchMiss.objects.filter(day=day, station_id=station_id, term=term)
     if rows.update(count=F("count") + 1):
         return True

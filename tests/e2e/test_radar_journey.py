@@ -168,15 +168,26 @@ def test_department_admin_follows_the_saturday_queue_and_the_rising_theme_to_a_p
     assert page.get_by_label("月份", exact=True).input_value() == f"{month:%Y-%m}"
     journey.look("radar-overview")
 
-    # 2. The heatmap's first peak: Saturday 14:00–15:00, driven by exit-entry. Each Saturday
-    # hour: 12 × 45 + 2 × 10 = 560 minutes of waiting, 9.3 people on average; 70 visits over
-    # the month waiting 40 minutes each on average.
-    peak = page.locator(".radar-peak").first.inner_text()
-    assert peak.startswith("星期六 14:00–15:00：平均排队 9.3 人，平均等候 40 分钟")
-    assert "主要是 出入境证件办理（占等候的 96%）、户籍业务（占等候的 4%）" in peak
+    # 2. The heatmap's first peak: Saturday 14:00–15:00, driven by exit-entry. Each Saturday,
+    # the exit-entry tickets of 14:00, 14:05 … 14:55 wait 45 minutes, of which 45, 45, 45, 45,
+    # 40, 35 … 5 fall before 15:00 (360 minutes), and the two household tickets 10 each: 380
+    # minutes of waiting in the hour, 6.3 people on average. The waits of the hour's tickets:
+    # (12 × 45 + 2 × 10) / 14 = 40 minutes on average.
+    peaks = page.locator(".radar-peak")
+    peak = peaks.first.inner_text()
+    assert peak.startswith("星期六 14:00–15:00：平均排队 6.3 人，平均等候 40 分钟")
+    assert "主要是 出入境证件办理（占等候的 95%）、户籍业务（占等候的 5%）" in peak
     saturday = page.locator('td.heat[data-weekday="5"][data-hour="14"]')
     assert "heat-5" in saturday.get_attribute("class")
-    assert saturday.locator(".heat-queue").inner_text().startswith("9.3")
+    assert saturday.locator(".heat-queue").inner_text().startswith("6.3")
+    # The exit-entry waits run on into 15:00: the other 180 minutes, 3.0 people on average,
+    # in an hour when nobody took a ticket. Its shade: ⌈5 × 3.0 / 6.33⌉ = 3.
+    after = peaks.nth(1).inner_text()
+    assert after.startswith("星期六 15:00–16:00：平均排队 3.0 人")
+    assert "出入境证件办理（占等候的 100%）" in after
+    assert page.locator('table:has(#heat-caption) th:text-is("15:00")').count() == 1
+    spill = page.locator('td.heat[data-weekday="5"][data-hour="15"]')
+    assert "heat-3" in spill.get_attribute("class")
     drivers = page.locator("table.radar-services tbody tr").first.inner_text()
     assert "出入境证件办理" in drivers
 
@@ -204,12 +215,12 @@ def test_department_admin_follows_the_saturday_queue_and_the_rising_theme_to_a_p
     journey.look("weekend-hours-proposal")
 
     # 5. Back on the radar, the month compared with the one before: the Saturday queue grew
-    # by 8.3 people (9.3 against 1.0).
+    # by 5.3 people (6.3 against 1.0: four 15-minute waits an hour, all within it).
     before = add_months(month, -1)
     journey.goto(f"/radar/?month={month:%Y-%m}&compare={before:%Y-%m}")
     assert page.get_by_role("heading", name=f"{month:%Y-%m} 与 {before:%Y-%m} 对比").is_visible()
     grew = page.locator('td.delta[data-weekday="5"][data-hour="14"]')
-    assert grew.inner_text() == "+8.3"
+    assert grew.inner_text() == "+5.3"
     assert "delta-up" in grew.get_attribute("class")
     journey.look("radar-compare")
 

@@ -526,6 +526,49 @@ def test_hidden_and_excluded_texts_feed_no_theme(station, service, department):
     assert not Theme.objects.filter(month=NOVEMBER, term__contains="周末").exists()
 
 
+def test_a_case_opened_from_a_bad_rating_is_counted_once_as_feedback(
+    station, service, department, citizen
+):
+    from feedback.services import rectification_open
+    from governance.cases.models import Source
+    from governance.cases.services import case_open
+
+    for day in range(3, 8):
+        rating = row(
+            level=1,
+            reasons=["waiting_time"],
+            text="周末办证太难了，只能请假。",
+            created_at=at(2026, 11, day, 14),
+            station=station,
+            service=service,
+            organisation=department,
+        )
+        case = rectification_open(feedback_id=rating.pk, now=at(2026, 11, day, 15))
+        # The rectification case repeats the rating's words.
+        assert case.source == Source.FEEDBACK
+        assert "周末办证太难了" in case.description
+    # A case someone opened themselves is a text of its own.
+    own = case_open(
+        actor=citizen,
+        title="周末办证",
+        description="希望周末也能办证。",
+        service=service,
+        station=station,
+        opened_at=at(2026, 11, 9, 10),
+    )
+    assert own.source != Source.FEEDBACK
+
+    run = compute_month(NOVEMBER)
+
+    # Five ratings and one case: six texts, not eleven.
+    assert run.texts == 6
+    theme = Theme.objects.get(month=NOVEMBER, station__isnull=True, term="周末办证")
+    assert (theme.count, theme.sources) == (6, {"feedback": 5, "cases": 1})
+    assert set(
+        ThemeItem.objects.filter(theme=theme, source="cases").values_list("object_id", flat=True)
+    ) == {own.pk}
+
+
 def test_an_id_in_other_digits_is_a_form_error_not_a_500(client, department_staff):
     client.force_login(department_staff)
     for value in ("²", "١٢", "1e3"):
@@ -553,5 +596,7 @@ def test_the_unspecified_link_lists_a_row_whose_only_code_is_unknown(
     client.force_login(superuser)
     unspecified = listed(client.get(_url("feedback.bad_rating", "unspecified")))
     waiting = listed(client.get(_url("feedback.bad_rating", "waiting_time")))
-    assert unknown.pk in unspecified and named.pk not in unspecified
-    assert named.pk in waiting and unknown.pk not in waiting
+    assert unknown.pk in unspecified
+    assert named.pk not in unspecified
+    assert named.pk in waiting
+    assert unknown.pk not in waiting

@@ -8,9 +8,10 @@ from collections.abc import Iterable
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from governance.radar import registry
-from governance.radar.compute import TZ
+from governance.radar.compute import TZ, last_day
 from governance.radar.models import HeatCell, Run
 from governance.radar.registry import Item, ReasonSource, TextSource
 from governance.stations.models import Station
@@ -38,7 +39,8 @@ def visit(station, service, at: dt.datetime, wait: float | None):
 
 
 def cell(station, service, weekday: int, hour: int, *, month=MONTH, visits=1, wait=0.0, **kw):
-    """A stored heatmap cell (as ``compute`` writes them)."""
+    """A stored heatmap cell (as ``compute`` writes them). Its waiting happened within the
+    hour unless ``queue`` (the waiting minutes that fell in the hour) says otherwise."""
     return HeatCell.objects.create(
         month=month,
         station=station,
@@ -49,12 +51,19 @@ def cell(station, service, weekday: int, hour: int, *, month=MONTH, visits=1, wa
         called=kw.pop("called", visits),
         wait_minutes=wait,
         max_wait_minutes=kw.pop("max_wait", wait / visits if visits else 0.0),
+        queue_minutes=kw.pop("queue", wait),
         days=kw.pop("days", 4),
     )
 
 
 def done(month: dt.date) -> Run:
-    return Run.objects.create(month=month, status=Run.Status.DONE)
+    """A month computed (its results stored), as of its last day."""
+    return Run.objects.create(
+        month=month,
+        status=Run.Status.DONE,
+        done_at=timezone.now(),
+        through=last_day(month),
+    )
 
 
 TEST_REASONS = {"waiting_time": "等候时间长", "attitude": "态度不好"}

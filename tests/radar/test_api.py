@@ -162,19 +162,48 @@ def test_heatmap_shows_the_saturday_afternoon_queue_and_its_services(
     assert body["period"] == "2026-03"
     assert (body["computed"], body["empty"]) == (True, False)
     assert body["station"] == {"slug": "mall", "name": "万象城服务站"}
-    assert body["hours"] == [10, 11, 12, 13, 14]
-    saturday = next(c for c in body["cells"] if (c["weekday"], c["hour"]) == (5, 14))
+    # 15:00 is shown: the 14:40 exit-entry tickets were still waiting until 15:10.
+    assert body["hours"] == [10, 11, 12, 13, 14, 15]
+    cells = {(c["weekday"], c["hour"]): c for c in body["cells"]}
+    saturday = cells[(5, 14)]
     assert saturday["visits"] == 16
-    assert saturday["queue"] == pytest.approx(400 / 240)
+    # 90 waiting minutes in the hour each Saturday (30 + 30 + 20 + 10), four Saturdays.
+    assert saturday["queue"] == pytest.approx(360 / 240)
     assert saturday["mean_wait"] == pytest.approx(25)
-    assert len(body["cells"]) == 2
+    assert (saturday["days"], cells[(1, 10)]["days"]) == (4, 5)
+    assert cells[(1, 10)]["queue"] == pytest.approx(6 / 300)
+    assert {(5, 14), (1, 10)} <= set(cells)
     peak = body["peaks"][0]
     assert peak["label"] == "星期六 14:00–15:00"
     assert [s["service"]["service_code"] for s in peak["services"]] == ["EE-PASS", "HK-ID"]
-    assert peak["services"][0]["share"] == pytest.approx(0.9)
+    assert peak["services"][0]["share"] == pytest.approx(320 / 360)
+    # The hour after holds the exit-entry waits' last ten minutes: 40 over four Saturdays.
+    after = body["peaks"][1]
+    assert after["label"] == "星期六 15:00–16:00"
+    assert (after["cell"]["visits"], after["cell"]["queue"]) == (0, pytest.approx(40 / 240))
+    assert [s["service"]["service_code"] for s in after["services"]] == ["EE-PASS"]
     assert peak["services"][0]["service"]["url"].endswith("/api/v1/services/EE-PASS/")
     assert [s["service"]["service_code"] for s in body["services"]] == ["EE-PASS", "HK-ID"]
     assert body["comparison"] is None
+
+
+def test_heatmap_cells_include_an_hour_with_waiting_only(department_staff, station, exit_entry):
+    cell(station, exit_entry, 5, 14, visits=4, wait=120.0, queue=80.0)
+    cell(station, exit_entry, 5, 15, visits=0, wait=0.0, called=0, max_wait=0.0, queue=40.0)
+    cell(station, exit_entry, 5, 15, month=LAST, visits=0, wait=0.0, called=0, queue=20.0)
+
+    body = ok(
+        client_for(department_staff).get(
+            "/api/v1/radar/heatmap/?station=mall&period=2026-03&compare=2026-02"
+        )
+    )
+
+    assert body["hours"] == [14, 15]
+    cells = {(c["weekday"], c["hour"]): c for c in body["cells"]}
+    assert set(cells) == {(5, 14), (5, 15)}
+    assert cells[(5, 15)]["queue"] == pytest.approx(40 / 240)
+    deltas = {(d["weekday"], d["hour"]): d for d in body["comparison"]["deltas"]}
+    assert deltas[(5, 15)]["queue"] == pytest.approx(40 / 240 - 20 / 240)
 
 
 def test_heatmap_compares_two_months(department_staff, station, exit_entry):
@@ -514,7 +543,10 @@ def test_runs_newest_first(department_staff, station):
         ("2026-02", "done"),
     ]
     assert "error" not in rows[0]
+    assert rows[0]["done_at"] is None  # never computed successfully
     assert rows[1]["finished_at"] is not None
+    assert rows[1]["done_at"] is not None
+    assert rows[1]["through"] == "2026-02-28"  # February has passed: every day counts
     assert rows[1]["seconds"] >= 0
 
 
@@ -600,7 +632,13 @@ def radar_world(db, monkeypatch, department):
             id=pk, month=month, term=f"主题{pk}", rank=pk, count=3, baseline=0, growth=3
         )
         ThemeItem.objects.create(theme_id=pk, source="proposals", object_id=pk)
-    Run.objects.create(month=month, status=Run.Status.DONE, finished_at=timezone.now())
+    Run.objects.create(
+        month=month,
+        status=Run.Status.DONE,
+        finished_at=timezone.now(),
+        done_at=timezone.now(),
+        through=timezone.localdate(),
+    )
     member = MembershipFactory(organisation=department, role="viewer").user
     yield {"token": Token.objects.create(user=member).key}
     request_started.connect(close_old_connections)

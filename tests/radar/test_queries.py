@@ -76,7 +76,13 @@ def test_latest_month_is_the_latest_done_run():
     from governance.radar.models import Run
 
     Run.objects.create(month=dt.date(2026, 4, 1), status=Run.Status.FAILED)
+    Run.objects.create(month=dt.date(2026, 5, 1), status=Run.Status.RUNNING)
     assert queries.latest_month() == MONTH
+    # A recompute that failed (or is under way) keeps the month computed.
+    Run.objects.filter(month=MONTH).update(status=Run.Status.FAILED)
+    assert queries.latest_month() == MONTH
+    Run.objects.filter(month=dt.date(2026, 4, 1)).update(done_at=timezone.now())
+    assert queries.latest_month() == dt.date(2026, 4, 1)
 
 
 def test_reader_stations_are_the_active_ones_by_name():
@@ -90,8 +96,9 @@ def test_reader_stations_are_the_active_ones_by_name():
 def test_heatmap_from_computed_visits_finds_the_saturday_afternoon_queue(
     station, exit_entry, hukou
 ):
-    # Each Saturday of March at 14:xx: three exit-entry visits waiting 30 minutes and one
-    # ID-card visit waiting 10; a quiet Monday morning; one visit never called.
+    # Each Saturday of March at 14:xx: three exit-entry visits waiting 30 minutes (the one
+    # from 14:40 until 15:10) and one ID-card visit waiting 10 (14:50–15:00); a quiet Monday
+    # morning; one visit never called (and never finished: it waited nowhere).
     for day in SATURDAYS:
         for minute in (5, 20, 40):
             visit(station, exit_entry, local(MONTH, day, 14, minute), 30)
@@ -107,27 +114,53 @@ def test_heatmap_from_computed_visits_finds_the_saturday_afternoon_queue(
     saturday = heat.grid[5][14]
     assert (saturday.visits, saturday.called, saturday.days) == (16, 16, 4)
     assert saturday.wait_minutes == pytest.approx(4 * (3 * 30 + 10))
-    # Little's law: 400 waiting minutes over four one-hour Saturdays = 1.67 people waiting.
-    assert saturday.queue == pytest.approx(400 / (60 * 4))
+    # The waiting that fell in 14:00–15:00 each Saturday: 30 + 30 + 20 (exit-entry) + 10
+    # (ID card) = 90 minutes; the exit-entry wait's last 10 minutes fall in 15:00–16:00.
+    assert saturday.queue_minutes == pytest.approx(4 * 90)
+    # Little's law: 360 waiting minutes over four one-hour Saturdays = 1.5 people waiting.
+    assert saturday.queue == pytest.approx(360 / (60 * 4))
     assert saturday.mean_wait == pytest.approx(25)
     assert saturday.max_wait == pytest.approx(30)
+    after = heat.grid[5][15]
+    assert (after.visits, after.called, after.days) == (0, 0, 4)
+    assert after.queue_minutes == pytest.approx(4 * 10)
+    assert after.queue == pytest.approx(40 / (60 * 4))
+    assert after.mean_wait is None
     monday = heat.grid[0][9]
     assert (monday.visits, monday.days) == (1, 5)
     assert monday.queue == pytest.approx(4 / (60 * 5))
     never_called = heat.grid[0][11]
     assert (never_called.visits, never_called.called, never_called.mean_wait) == (1, 0, None)
-    assert heat.hours == list(range(9, 15))
+    assert never_called.queue_minutes == 0
+    # 15:00 is shown: people were still waiting then, though nobody took a ticket.
+    assert heat.hours == list(range(9, 16))
     assert heat.grid[3][12].visits == 0
 
     peak = heat.peaks[0]
     assert (peak.cell.weekday, peak.cell.hour) == (5, 14)
     assert peak.label == "星期六 14:00–15:00"
     assert [load.service for load in peak.services] == [exit_entry, hukou]
-    assert peak.services[0].share == pytest.approx(360 / 400)
+    # Of the 360 minutes in the peak hour: exit-entry 4 × 80, ID card 4 × 10.
+    assert peak.services[0].share == pytest.approx(320 / 360)
+    assert peak.services[1].share == pytest.approx(40 / 360)
+    # The hour after: only exit-entry's spill-over.
+    second = heat.peaks[1]
+    assert (second.cell.weekday, second.cell.hour) == (5, 15)
+    assert [(load.service, load.share) for load in second.services] == [(exit_entry, 1.0)]
+    # Over the month: exit-entry waited 360 minutes (320 + 40), ID card 44 (40 + Monday's 4).
     assert [load.service for load in heat.services] == [exit_entry, hukou]
+    assert heat.services[0].queue_minutes == pytest.approx(360)
+    assert heat.services[1].queue_minutes == pytest.approx(44)
+    assert heat.services[0].share == pytest.approx(360 / 404)
     assert heat.services[0].mean_wait == pytest.approx(30)
     assert heat.services[1].visits == 6
-    assert len(heat.peaks) == 3
+    # Saturday 14:00 (1.5), Saturday 15:00 (0.17), Monday 9:00 (0.013), Monday 11:00 (0).
+    assert [(p.cell.weekday, p.cell.hour) for p in heat.peaks] == [
+        (5, 14),
+        (5, 15),
+        (0, 9),
+        (0, 11),
+    ]
 
 
 def test_heatmap_peaks_are_the_five_longest_queues(station, exit_entry):

@@ -116,7 +116,8 @@ def text_source(monkeypatch):
 
 
 def heat(station, service, weekday, hour, *, month=MONTH, visits=10, queue=1.0, days=4):
-    """A stored cell whose mean queue is ``queue`` (Little's law: minutes waited / (60 × days))."""
+    """A stored cell whose mean queue is ``queue`` (Little's law: minutes waited in the hour /
+    (60 × days)); its visits' waits all fell within the hour (ticket to call)."""
     wait = queue * 60 * days
     return HeatCell.objects.create(
         month=month,
@@ -127,9 +128,15 @@ def heat(station, service, weekday, hour, *, month=MONTH, visits=10, queue=1.0, 
         visits=visits,
         called=visits,
         wait_minutes=wait,
-        max_wait_minutes=wait / visits * 2,
+        queue_minutes=wait,
+        max_wait_minutes=wait / visits * 2 if visits else 0.0,
         days=days,
     )
+
+
+def computed_on(month: dt.date) -> dt.datetime:
+    """When the fixture's months were computed: the 28th, 03:00 UTC (11:00 in Shanghai)."""
+    return dt.datetime(month.year, month.month, 28, 3, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -140,7 +147,9 @@ def stored(station, exit_entry, hukou, elsewhere, department, reason_source, tex
         Run.objects.create(
             month=month,
             status=Run.Status.DONE,
-            finished_at=dt.datetime(month.year, month.month, 28, 3, tzinfo=dt.UTC),
+            finished_at=computed_on(month),
+            done_at=computed_on(month),
+            through=month.replace(day=28),  # computed on the 28th: the days up to it
         )
     # 8.5 people waiting on average, 40 visits, 51 minutes each: 8.5 × 60 × 4 = 2040 minutes.
     heat(station, exit_entry, SATURDAY, 14, visits=40, queue=8.5)
@@ -317,15 +326,56 @@ def test_a_month_never_computed_says_so_in_every_section(client, department_admi
     assert "2025-07 还没有计算结果，没有诉求主题。" in page
     assert "2025-07 还没有计算结果，没有未满足需求的记录。" in page
     assert "<table" not in response.content.decode()
+    assert "计算于" not in page
+
+
+def test_the_scope_line_says_when_the_month_was_computed_and_up_to_which_day(
+    client, department_admin, stored
+):
+    client.force_login(department_admin)
+    page = text(client.get(f"{OVERVIEW}?station=mall&month=2026-03"))
+    assert "万象城警务站 · 2026-03 （计算于 2026-03-28 11:00，数据截至 2026-03-28）" in page
+    assert "正在重新计算" not in page
+    assert "上次计算失败" not in page
+
+
+@pytest.mark.parametrize(
+    ("status", "note"),
+    [
+        (Run.Status.FAILED, "（上次计算失败，显示的是更早的结果）"),
+        (Run.Status.RUNNING, "（正在重新计算，显示的是上次的结果）"),
+    ],
+)
+def test_a_month_being_or_failing_to_be_recomputed_still_shows_its_last_results(
+    client, department_admin, stored, status, note
+):
+    Run.objects.filter(month=MONTH).update(status=status, error="boom")
+    client.force_login(department_admin)
+    response = client.get(f"{OVERVIEW}?station=mall&month=2026-03")
+    page = text(response)
+    assert response.context["month"] == MONTH
+    assert note in page
+    assert "（计算于 2026-03-28 11:00，数据截至 2026-03-28）" in page
+    assert "还没有计算结果" not in page
+    assert "星期六 14:00–15:00：平均排队 9.0 人" in page
+    assert "周末办证" in page
+    # Still the latest computed month: the default.
+    assert client.get(OVERVIEW).context["month"] == MONTH
 
 
 def test_a_computed_month_with_nothing_in_it_says_what_is_missing(client, department_admin, stored):
-    Run.objects.create(month=dt.date(2025, 12, 1), status=Run.Status.DONE)
+    Run.objects.create(
+        month=dt.date(2025, 12, 1),
+        status=Run.Status.DONE,
+        done_at=dt.datetime(2026, 1, 2, 1, tzinfo=dt.UTC),
+        through=dt.date(2025, 12, 31),
+    )
     client.force_login(department_admin)
     response = client.get(f"{OVERVIEW}?month=2025-12")
     assert response.status_code == 200
     page = text(response)
     assert "还没有计算结果" not in page
+    assert "（计算于 2026-01-02 09:00，数据截至 2025-12-31）" in page
     assert "万象城警务站 2025-12 没有办件记录，无法画出排队热力图。" in page
     assert "2025-12 没有差评或投诉给出不满意的原因。" in page
     assert "2025-12 没有诉求主题：没有足够多的文字反复提到同一件事。" in page
@@ -388,6 +438,33 @@ def test_heatmap_cells_carry_their_figures_as_text_and_their_shade(
     assert '<th scope="col">15:00</th>' not in body
     # The scrolling table is reachable by keyboard and named.
     assert 'role="region" aria-labelledby="heat-caption" tabindex="0"' in body
+
+
+def test_an_hour_with_waiting_but_no_new_ticket_is_shown_and_shaded(
+    client, department_admin, stored, exit_entry, station
+):
+    # Saturday 15:00: nobody took a ticket, but 14:xx tickets waited on: 0.5 people on average
+    # (120 minutes over four Saturdays).
+    heat(station, exit_entry, SATURDAY, 15, visits=0, queue=0.5)
+    client.force_login(department_admin)
+    body = client.get(f"{OVERVIEW}?station=mall&month=2026-03").content.decode()
+    assert '<th scope="col">15:00</th>' in body
+    after = re.search(r'<td class="heat heat-(\d)" data-weekday="5" data-hour="15">', body)
+    assert after is not None
+    assert after[1] == "1"  # 0.5 of the top 9.0: the lightest shade, not "no queue"
+    assert "星期六 15:00–16:00：平均排队 0.5 人" in text_of(body)
+
+
+def test_an_hour_with_waiting_only_shows_its_queue_in_the_cell(
+    client, department_admin, stored, exit_entry, station
+):
+    heat(station, exit_entry, SATURDAY, 15, visits=0, queue=0.5)
+    client.force_login(department_admin)
+    body = client.get(f"{OVERVIEW}?station=mall&month=2026-03").content.decode()
+    after = re.search(r'data-weekday="5" data-hour="15">(.*?)</td>', body)
+    assert after is not None
+    assert "0.5" in after[1]
+    assert "人排队" in after[1]
 
 
 def test_compare_month_shows_the_change_cell_by_cell(client, department_admin, stored):
@@ -523,7 +600,7 @@ def test_theme_page_lists_what_the_reader_may_open_and_counts_the_rest(
         assert f'<a href="/notes/{pk}/">便签{pk}：希望周末办证</a>' in body
     assert "/notes/7/" not in body
     assert "便签7" not in body
-    assert "另有 1 条文字您无权查看，这里不显示。" in page
+    assert "另有 1 条文字您无权查看，或计算后已被删除、隐藏，这里不显示。" in page
     assert "本月共有 6 条文字提到这个主题，雷达保存了其中 4 条。" in page
     back = reverse("radar:overview") + "?station=mall&amp;month=2026-03#themes"
     assert f'href="{back}"' in body
