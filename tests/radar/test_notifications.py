@@ -256,6 +256,10 @@ def test_the_email_uses_the_english_names_for_an_english_reader(world, departmen
     assert "Mixc Station" in message.text
     assert "Exit-entry documents" in message.text
     assert "户政管理" not in message.text
+    # The reasons are the rating form's, in the reader's language.
+    assert "Long wait" in message.text
+    assert "Long wait" in message.html
+    assert "等候时间长" not in message.text
 
 
 def test_a_department_with_visits_only_is_told_what_there_is(
