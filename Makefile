@@ -34,9 +34,10 @@ run: seed
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --port $(PORT)
 
 # One worker per core (CI has two), each with its own test database; a test module or class
-# stays on one worker, so a class-scoped fixture is built once.
+# stays on one worker, so a class-scoped fixture is built once. Scopes go out in collection
+# order (no reordering by size): the seeded demo world's tests must come last on each worker.
 test: install-dev
-	$(BIN)/pytest -n auto --dist loadscope
+	$(BIN)/pytest -n auto --dist loadscope --no-loadscope-reorder
 
 lint: install-dev
 	$(BIN)/ruff check .

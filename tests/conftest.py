@@ -78,7 +78,11 @@ def demo_world(django_db_setup, django_db_blocker):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The tests of the seeded demo world run after all the others (see ``demo_world``)."""
+    """The tests of the seeded demo world run after all the others (see ``demo_world``).
+
+    Under pytest-xdist this needs ``--dist loadscope --no-loadscope-reorder`` (``make test``):
+    reordering scopes by size would hand a worker other tests after the world was seeded.
+    """
     seeded = [item for item in items if "demo_world" in getattr(item, "fixturenames", ())]
     if seeded:
         chosen = set(seeded)
