@@ -126,7 +126,7 @@ def saturday_visits(station: Station, services: list[Service], day: dt.date) -> 
             arrived = dt.datetime.combine(day, start, TZ) + dt.timedelta(
                 seconds=rng.randint(0, minutes * 60 - 1)
             )
-            wait = min(55.0, max(10.0, rng.gauss(mean_wait, mean_wait * 0.2)))
+            wait = min(45.0, max(10.0, rng.gauss(mean_wait, mean_wait * 0.2)))
             visit = Visit(
                 station=station,
                 service=service,

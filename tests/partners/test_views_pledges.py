@@ -445,7 +445,7 @@ def test_a_case_may_be_named_by_its_reference_too(client, case, partner_staff):
     [
         ({"quantity": "0"}, "quantity", "确保该值大于或等于0.01"),
         ({"quantity": "1.234"}, "quantity", "确认小数不超过 2 位"),
-        ({"ends_on": "2000-01-01", "starts_on": "1999-01-01"}, "ends_on", "承诺期限不能已经结束"),
+        ({"ends_on": "2001-01-01", "starts_on": "2000-01-01"}, "ends_on", "承诺期限不能已经结束"),
         (
             {"starts_on": "2099-02-01", "ends_on": "2099-01-01"},
             "ends_on",

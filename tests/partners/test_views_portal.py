@@ -74,10 +74,14 @@ def pledge(proposal, partner, partner_admin, atrium):
 
 
 @pytest.fixture
-def agreement(partner, partner_admin, department):
+def agreement(partner, partner_admin, department, department_admin):
+    """Recorded by the mall's admin; in effect on hukou's admin's word (never the partner's
+    alone)."""
+
     def make(ends_in_days: int, title="警务服务站共建协议", **extra):
         today = timezone.localdate()
-        return services.agreement_create(
+        status = extra.pop("status", "active")
+        made = services.agreement_create(
             actor=partner_admin,
             partner=extra.pop("owner", partner),
             departments=[department],
@@ -87,8 +91,12 @@ def agreement(partner, partner_admin, department):
                 "starts_on": today - dt.timedelta(days=365),
                 "ends_on": today + dt.timedelta(days=ends_in_days),
             },
-            status=extra.pop("status", "active"),
         )
+        if status != "draft":
+            made = services.agreement_update(
+                actor=department_admin, agreement=made, data={}, status=status
+            )
+        return made
 
     return make
 

@@ -507,8 +507,8 @@ def test_unmet_runs_constant_queries_with_growing_data(station, department):
 def test_unmet_computed_from_searches_that_found_nothing(station, exit_entry):
     from governance.radar.services import search_miss_record
 
-    for _ in range(3):
-        search_miss_record(query="  公证 ", station=station, day=MONTH)
+    for searcher in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):  # three people, each counted once
+        search_miss_record(query="  公证 ", station=station, day=MONTH, searcher=searcher)
     compute_month(MONTH)
     rows = queries.unmet(MONTH, station=station)
     assert [(row.term, row.searches, row.total) for row in rows] == [("公证", 3, 3)]
