@@ -58,6 +58,16 @@ def month_computed(month: dt.date) -> bool:
     return Run.objects.filter(month=month, done_at__isnull=False).exists()
 
 
+def run_for(month: dt.date) -> Run | None:
+    """``month``'s computation (the attempt under way or last made), or None."""
+    return Run.objects.filter(month=month).first()
+
+
+def stored_item_count(theme: Theme) -> int:
+    """How many texts the computation kept for ``theme``, readable or not."""
+    return ThemeItem.objects.filter(theme=theme).count()
+
+
 def max_year() -> int:
     return timezone.localdate(timezone=TZ).year + 1
 

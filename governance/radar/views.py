@@ -22,7 +22,6 @@ from django.views.decorators.http import require_safe
 
 from governance.radar import compute, queries, registry
 from governance.radar.forms import ALL_STATIONS, RadarQuery
-from governance.radar.models import Run, ThemeItem
 
 MAIN_FIELDS = ("station", "month", "compare")  # the rest (reasons only) fold away
 HEAT_LEVELS = 5  # shades of the heatmap, besides "no queue"
@@ -236,7 +235,7 @@ def overview(request):
     )
     labels = text_source_labels()
     themes = queries.themes(month, station=station)
-    run = Run.objects.filter(month=month).first()
+    run = queries.run_for(month)
     context.update(
         {
             "month": month,
@@ -279,7 +278,7 @@ def theme(request, pk: int):
     if found is None:
         raise Http404
     items = queries.theme_items(found, request.user)
-    stored = ThemeItem.objects.filter(theme=found).count()
+    stored = queries.stored_item_count(found)
     labels = text_source_labels()
     return render(
         request,
