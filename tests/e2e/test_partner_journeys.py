@@ -346,7 +346,10 @@ def test_partner_adds_a_resource_with_hours_a_closure_and_a_photo(journey, world
     page.context.clear_cookies()
     journey.goto(f"/partners/resources/{kiosk.pk}/?week={monday.isoformat()}")
     photo = page.get_by_role("img", name="二层东侧的自助拍照机")
-    assert photo.evaluate("image => image.naturalWidth") == 640
+    # A lazy image loads once it nears the viewport: bring it there and wait for its pixels
+    # (decode() rejects a broken image) before reading its size.
+    photo.scroll_into_view_if_needed()
+    assert photo.evaluate("image => image.decode().then(() => image.naturalWidth)") == 640
     closed = page.locator(f'li.day[data-day="{monday.isoformat()}"]')
     assert "设备年检" in closed.inner_text()
     assert closed.locator(".slot-open").count() == 0  # closed all day
