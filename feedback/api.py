@@ -21,9 +21,9 @@ session is never loaded, so the request's one statement is the insert.
 The QR rating is the site's busiest write, and DRF's handling of a request (its ``Request``,
 content negotiation, the serializer's copy of its fields, the renderer) cost more than the
 insert. Its common case, an anonymous JSON rating in the shape the serializer accepts
-unchanged, takes :func:`fast_visit_rate`: the same throttles, the same service, the same
-answer. Everything else, every error included, is answered by the DRF action as before
-(bench/README.md has the figures).
+unchanged, takes :func:`visit_rate_front`, a plain view resolved ahead of every other URL:
+the same throttles, the same service, the same answer. Everything else, every error
+included, is answered by the DRF action as before (bench/README.md has the figures).
 
 Abuse: anonymous submissions (the three ``POST``s that write feedback) are throttled per
 client address and per device (``X-Device-Id`` header or the pages' ``gz_device`` cookie), at
@@ -57,6 +57,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 from feedback import queries, services, tokens
@@ -338,23 +339,26 @@ def fast_rating_values(request) -> dict | None:
     }
 
 
-def fast_visit_rate(view, request) -> HttpResponse | None:
-    """Rate a visit without DRF's request handling, when :func:`fast_rating_values` takes the
-    request: the action's throttles, then ``services.visit_rate``, then its 201. None hands
-    the request to the DRF action: for input it does not take, and for any refusal (nothing
-    is written by then; the action counts no throttle again and answers as it always has)."""
+def visit_rate_front(request) -> HttpResponse | None:
+    """``POST /api/v1/feedback/visit-ratings/`` ahead of the router (``apps.py`` registers it
+    with ``routes.register_api_front``): a request :func:`fast_rating_values` takes is counted
+    in the action's throttles, written by ``services.visit_rate`` and answered with its 201,
+    without DRF's request handling. None hands the request to the DRF action: for input it
+    does not take, and for any refusal (nothing is written by then; the action counts no
+    throttle again and answers as it always has)."""
+    if request.method != "POST":
+        return None
     values = fast_rating_values(request)
     if values is None:
         return None
-    view.action = "visit_rate"
     waits = [
         throttle.wait()
-        for throttle in view.get_throttles()
-        if not throttle.allow_request(request, view)
+        for throttle in submission_throttles()
+        if not throttle.allow_request(request, None)
     ]
     if waits:
         durations = [wait for wait in waits if wait is not None]
-        return _error_response(view, request, exceptions.Throttled(max(durations, default=None)))
+        return _error_response(request, exceptions.Throttled(max(durations, default=None)))
     setattr(request, FAST_COUNTED, True)
     try:
         feedback = services.visit_rate(
@@ -367,13 +371,23 @@ def fast_visit_rate(view, request) -> HttpResponse | None:
     )
 
 
-def _error_response(view, request, exc: exceptions.APIException) -> Response:
+def _error_response(request, exc: exceptions.APIException) -> Response:
     """``exc`` as DRF would answer it (the project's exception handler, JSON)."""
-    response = exception_handler(exc, {"view": view, "request": request})
+    response = exception_handler(exc, {"view": None, "request": request})
     response.accepted_renderer = JSONRenderer()
     response.accepted_media_type = JSONRenderer.media_type
-    response.renderer_context = {"view": view, "request": request, "response": response}
+    response.renderer_context = {"view": None, "request": request, "response": response}
     return response
+
+
+def submission_throttles() -> list:
+    """The throttles of the three anonymous submissions: their own, stricter anonymous rates
+    instead of the general ones (fewer round trips to the cache on the rating's hot path). No
+    default throttles means throttling is off (the load benchmark), and then these are off
+    too."""
+    if not api_settings.DEFAULT_THROTTLE_CLASSES:
+        return []
+    return [FeedbackAnonThrottle(), FeedbackDeviceThrottle(), SignedInRateThrottle()]
 
 
 class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -393,24 +407,13 @@ class FeedbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return [permissions.AllowAny()]
         return [permissions.IsAuthenticated()]
 
-    def dispatch(self, request, *args, **kwargs):
-        if self.action_map.get(request.method.lower()) == "visit_rate":
-            response = fast_visit_rate(self, request)
-            if response is not None:
-                return response
-        return super().dispatch(request, *args, **kwargs)
-
     def get_throttles(self):
         if getattr(self.request, FAST_COUNTED, False):
-            # The fast path counted this request and handed it on (an error to answer).
+            # The front counted this request and handed it on (an error to answer).
             return []
-        throttles = super().get_throttles()
-        # Submissions have their own, stricter anonymous rates instead of the general ones
-        # (fewer round trips to the cache on the rating's hot path). No default throttles means
-        # throttling is off (the load benchmark), and then these are off too.
-        if self.action in SUBMITTING and throttles:
-            return [FeedbackAnonThrottle(), FeedbackDeviceThrottle(), SignedInRateThrottle()]
-        return throttles
+        if self.action in SUBMITTING:
+            return submission_throttles()
+        return super().get_throttles()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

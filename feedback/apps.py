@@ -48,6 +48,8 @@ class FeedbackConfig(AppConfig):
             extra={"kind": "online_rating"},
         )
         routes.register_viewset("feedback", "feedback.api.FeedbackViewSet", basename="feedback")
+        # The QR rating, the site's busiest write: its common case skips the router.
+        routes.register_api_front("feedback/visit-ratings/", "feedback.api.visit_rate_front")
         register_event_types()
         register_metrics()
         register_radar_sources()

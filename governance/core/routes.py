@@ -47,6 +47,7 @@ class PageAction:
 
 _url_modules: dict[str, str] = {}
 _viewsets: dict[str, ViewSetRoute] = {}
+_api_fronts: dict[str, str] = {}
 _nav: dict[str, NavLink] = {}
 _page_actions: dict[tuple[str, str], PageAction] = {}
 
@@ -59,6 +60,20 @@ def register_urls(urlconf: str, prefix: str = "") -> None:
 def register_viewset(prefix: str, viewset: str, *, basename: str) -> None:
     """Register ``viewset`` (dotted path) on the ``/api/v1/`` router under ``prefix``."""
     _viewsets[prefix] = ViewSetRoute(prefix, viewset, basename)
+
+
+def register_api_front(route: str, handler: str) -> None:
+    """Put ``handler`` (dotted path) in front of the router's view of ``/api/v1/<route>``, for
+    the site's busiest endpoints. The path is tried before every other URL of the site (the
+    router's are tried one by one, after every page's). ``handler(request)`` answers the
+    requests it takes with a response and returns None for the others, which go on to the
+    router's view of the same path: one endpoint, one schema, a shorter road for its common
+    case."""
+    _api_fronts[route] = handler
+
+
+def api_fronts() -> list[tuple[str, object]]:
+    return [(route, import_string(handler)) for route, handler in sorted(_api_fronts.items())]
 
 
 def url_modules() -> list[tuple[str, str]]:

@@ -4,7 +4,10 @@ page links appear without governance importing them."""
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import get_resolver, resolve, reverse
+from rest_framework.response import Response
 
 from governance.core import routes
 from tests.factories import ServiceFactory, StationFactory
@@ -15,6 +18,39 @@ pytestmark = pytest.mark.django_db
 def test_the_feedback_wing_is_reachable_through_the_registry():
     assert reverse("feedback:new") == "/feedback/new/"
     assert ("feedback.urls", "") in routes.url_modules()
+
+
+def test_an_api_front_is_resolved_first_and_hands_the_rest_to_the_routers_view():
+    path = reverse("api:feedback-visit-rate")
+    first = get_resolver().url_patterns[0]
+
+    assert path == "/api/v1/feedback/visit-ratings/"
+    assert ("feedback/visit-ratings/", routes.api_fronts()[0][1]) in routes.api_fronts()
+    assert first.resolve(path.lstrip("/")) is not None  # the front, before every page's URL
+    assert resolve(path).func is first.callback
+    assert resolve(path).func.csrf_exempt
+
+
+def test_a_front_answers_what_it_takes_and_the_router_the_rest():
+    from governance.urls import _fronted
+
+    taken = HttpResponse("front", status=201)
+    seen = []
+
+    def handler(request):
+        seen.append(request.method)
+        return taken if request.method == "POST" else None
+
+    view = _fronted("feedback/visit-ratings/", handler)
+    factory = RequestFactory()
+
+    assert view(factory.post("/api/v1/feedback/visit-ratings/")) is taken
+    # The router's view of the path answers the GET (DRF: an anonymous caller of an action
+    # that is not public is asked to sign in).
+    behind = view(factory.get("/api/v1/feedback/visit-ratings/"))
+    assert isinstance(behind, Response)
+    assert behind.status_code == 401
+    assert seen == ["POST", "GET"]
 
 
 def test_navigation_follows_the_audience(client, citizen, department_staff):
