@@ -62,7 +62,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, User
 
 from feedback import queries, services, tokens
 from feedback.filters import FeedbackFilter
-from feedback.models import MAX_COMMENT, Channel, Feedback, Level
+from feedback.models import LEVELS, MAX_COMMENT, Channel, Feedback
 from feedback.rules import is_author
 from feedback.serializers import (
     REASON_CODES,
@@ -88,9 +88,11 @@ from governance.cases.serializers import DetailSerializer
 from governance.core.api import exception_handler
 
 DEVICE_HEADER = "X-Device-Id"
+DEVICE_META = "HTTP_X_DEVICE_ID"  # the header in ``request.META``
 DEVICE_COOKIE = "gz_device"
 DEVICE_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_META = "HTTP_IDEMPOTENCY_KEY"
 JSON_ONLY = (JSONParser,)
 PLACEHOLDER = 9081726354
 SUBMITTING = frozenset({"create", "visit_rate", "rerate"})
@@ -135,7 +137,7 @@ class Conflict(exceptions.APIException):
 def device_id(request) -> str:
     """The caller's device identifier (header first, then cookie), or "" when absent or not
     one the pages would have made."""
-    value = request.headers.get(DEVICE_HEADER) or request.COOKIES.get(DEVICE_COOKIE) or ""
+    value = request.META.get(DEVICE_META) or request.COOKIES.get(DEVICE_COOKIE) or ""
     return value if DEVICE_PATTERN.fullmatch(value) else ""
 
 
@@ -303,7 +305,7 @@ def fast_rating_values(request) -> dict | None:
     reasons = data.get("reasons", [])
     if not (isinstance(token, str) and TOKEN_PATTERN.fullmatch(token)):
         return None
-    if type(level) is not int or level not in Level.values:
+    if type(level) is not int or level not in LEVELS:
         return None
     if not (
         type(reasons) is list
@@ -323,7 +325,7 @@ def fast_rating_values(request) -> dict | None:
             key = uuid.UUID(hex=key)
         except ValueError:
             return None
-    if IDEMPOTENCY_HEADER in request.headers:
+    if IDEMPOTENCY_META in request.META:  # not request.headers, which copies every header
         return None
     # DRF's test client authenticates by ``_force_auth_user``, which only DRF's request reads.
     if request.user.is_authenticated or getattr(request, "_force_auth_user", None) is not None:

@@ -41,6 +41,7 @@ class Level(models.IntegerChoices):
     VERY_SATISFIED = 5, pgettext_lazy("rating", "非常满意")
 
 
+LEVELS = frozenset(Level.values)  # ``Level.values`` builds its list again at each call
 GOOD_LEVELS = frozenset({Level.SATISFIED, Level.VERY_SATISFIED})
 BAD_LEVELS = frozenset({Level.VERY_DISSATISFIED, Level.DISSATISFIED})
 
@@ -152,8 +153,10 @@ class Feedback(models.Model):
     # A double tap sends the same key twice: the second finds the first row.
     idempotency_key = models.UUIDField(_("幂等键"), null=True, blank=True, editable=False)
     device = models.CharField(_("设备标识"), max_length=64, blank=True, editable=False)
-    photo = models.FileField(_("照片"), max_length=200, blank=True)
-    photo_type = models.CharField(_("照片类型"), max_length=40, blank=True)
+    photo = models.FileField(_("照片"), max_length=200, blank=True, default="", db_default="")
+    photo_type = models.CharField(
+        _("照片类型"), max_length=40, blank=True, default="", db_default=""
+    )
 
     # The bad-rating loop.
     case = models.ForeignKey(
@@ -171,11 +174,15 @@ class Feedback(models.Model):
     rerating_level = models.PositiveSmallIntegerField(
         _("整改后评价"), choices=Level.choices, null=True, blank=True
     )
-    rerating_comment = models.TextField(_("整改后评价说明"), max_length=MAX_COMMENT, blank=True)
+    rerating_comment = models.TextField(
+        _("整改后评价说明"), max_length=MAX_COMMENT, blank=True, default="", db_default=""
+    )
     rerated_at = models.DateTimeField(_("整改后评价时间"), null=True, blank=True)
 
     # Staff.
-    reply = models.TextField(_("公开答复"), max_length=MAX_TEXT, blank=True)
+    reply = models.TextField(
+        _("公开答复"), max_length=MAX_TEXT, blank=True, default="", db_default=""
+    )
     replied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -186,8 +193,10 @@ class Feedback(models.Model):
         verbose_name=_("答复人"),
     )
     replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
-    is_hidden = models.BooleanField(_("内容已隐藏"), default=False)
-    hidden_reason = models.CharField(_("隐藏原因"), max_length=200, blank=True)
+    is_hidden = models.BooleanField(_("内容已隐藏"), default=False, db_default=False)
+    hidden_reason = models.CharField(
+        _("隐藏原因"), max_length=200, blank=True, default="", db_default=""
+    )
     hidden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -198,7 +207,10 @@ class Feedback(models.Model):
         verbose_name=_("隐藏人"),
     )
     excluded = models.BooleanField(
-        _("不计入统计"), default=False, help_text=_("申诉成立的评价保留记录，但不计入指标。")
+        _("不计入统计"),
+        default=False,
+        db_default=False,
+        help_text=_("申诉成立的评价保留记录，但不计入指标。"),
     )
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
 

@@ -350,6 +350,9 @@ class VisitRatingOutputSerializer(serializers.Serializer):
         return reason_rows(feedback.reasons)
 
 
+CREATED_AT = serializers.DateTimeField()  # stateless: formats as every DateTimeField does
+
+
 def visit_rating_output(feedback: Feedback) -> dict:
     """What :class:`VisitRatingOutputSerializer` gives, built directly: the rating endpoint is
     the busiest write of the site, and DRF's per-request copy of the fields cost more than the
@@ -362,7 +365,7 @@ def visit_rating_output(feedback: Feedback) -> dict:
         "level_label": str(Level(feedback.level).label),
         "reasons": reason_rows(feedback.reasons),
         "comment": feedback.text,
-        "created_at": serializers.DateTimeField().to_representation(feedback.created_at),
+        "created_at": CREATED_AT.to_representation(feedback.created_at),
     }
 
 

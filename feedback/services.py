@@ -38,6 +38,7 @@ from feedback import tokens
 from feedback.events import AppealFiled, FeedbackReplied, RectificationDone
 from feedback.models import (
     BAD_LEVELS,
+    LEVELS,
     MAX_COMMENT,
     MAX_TEXT,
     RATING_KINDS,
@@ -85,7 +86,7 @@ def _level(level, field: str = "level") -> int:
         value = level
     elif isinstance(level, str) and level.strip().isdigit():
         value = int(level.strip())
-    if value not in Level.values:
+    if value not in LEVELS:
         raise ValidationError(
             {
                 field: ValidationError(
@@ -222,7 +223,27 @@ def visit_rate(
     return feedback
 
 
-_insert_row = RowInsert(Feedback)
+# The columns of a visit rating's one INSERT; the others are NULL or their ``db_default``, as a
+# new rating leaves them (it has no photo, case, re-rating, reply or moderation yet).
+RATING_COLUMNS = (
+    "kind",
+    "level",
+    "reasons",
+    "text",
+    "visit",
+    "station",
+    "service",
+    "organisation",
+    "user",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "channel",
+    "idempotency_key",
+    "device",
+    "created_at",
+)
+_insert_row = RowInsert(Feedback, fields=RATING_COLUMNS)
 
 
 def _insert(feedback: Feedback) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models
 from django.db.models.sql.subqueries import InsertQuery
 
@@ -12,22 +15,45 @@ class RowInsert:
 
     For the site's busiest single-row writes, where compiling the statement cost more than
     running it (the QR rating: bench/README.md). The statement is Django's own, for every
-    concrete field, and each value is prepared as ``Model.save`` prepares it
-    (``Field.pre_save``, ``Field.get_db_prep_save``); what ``save`` adds and this does not is
-    the ``pre_save``/``post_save`` signals, so it is only for models nothing listens to that
-    way (``tests/core/test_db.py`` holds a row written here equal to one that ``save`` wrote).
-    Errors are Django's (an ``IntegrityError`` for a broken constraint).
+    concrete field (or those of ``fields``), and each value is prepared as ``Model.save``
+    prepares it (``Field.pre_save``, ``Field.get_db_prep_save``); what ``save`` adds and this
+    does not is the ``pre_save``/``post_save`` signals, so it is only for models nothing
+    listens to that way (``tests/feedback/test_fast_rating.py`` holds a row written here
+    equal to one that ``save`` wrote). Errors are Django's (an ``IntegrityError`` for a
+    broken constraint).
+
+    ``fields`` names the columns to write, when a row of this kind leaves the others as the
+    database would fill them: each left out must be nullable or have a ``db_default`` (checked
+    here), and the caller's instance must hold exactly that (None, or the field's default, which
+    the model keeps equal to its ``db_default``). Fewer columns are fewer values to prepare,
+    send and parse on the busiest insert.
     """
 
-    def __init__(self, model: type[models.Model]):
+    def __init__(self, model: type[models.Model], *, fields: Sequence[str] | None = None):
         self.model = model
+        meta = model._meta
+        every = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+        if fields is None:
+            self.fields = every
+        else:
+            self.fields = [meta.get_field(name) for name in fields]
+            left = [
+                field.name
+                for field in every
+                if field not in self.fields and not (field.null or field.has_db_default())
+            ]
+            if left:
+                raise ImproperlyConfigured(
+                    f"{meta.label}: a row written without {', '.join(left)} needs their "
+                    "values or a db_default"
+                )
         self._statements: dict[str, tuple[str, list[models.Field]]] = {}
 
     def _statement(self, using: str) -> tuple[str, list[models.Field]]:
         statement = self._statements.get(using)
         if statement is None:
             meta = self.model._meta
-            fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+            fields = self.fields
             query = InsertQuery(self.model)
             # Compiled with a placeholder row: only the SQL is kept, never these values.
             query.insert_values(fields, [self.model()])

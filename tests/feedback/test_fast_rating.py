@@ -1,4 +1,4 @@
-"""The QR rating's fast path (``feedback.api.fast_visit_rate``) and the one-statement insert
+"""The QR rating's fast path (``feedback.api.visit_rate_front``) and the one-statement insert
 (``governance.core.db.RowInsert``): the fast path takes only what the serializer would take
 unchanged, hands everything else to the DRF action, and counts each request once in the
 throttles; the compiled insert writes the row ``save`` would."""
@@ -12,12 +12,13 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback import tokens
+from feedback import services, tokens
 from feedback.api import FeedbackViewSet, fast_rating_values
 from feedback.models import MAX_COMMENT, Channel, Feedback, Kind
 from feedback.serializers import VisitRateInputSerializer
@@ -264,3 +265,63 @@ def test_the_compiled_insert_raises_djangos_integrity_error_and_keeps_the_transa
         insert(every_field(visit))
 
     assert Feedback.objects.filter(visit=visit).count() == 1
+
+
+def a_new_rating(visit, **values) -> Feedback:
+    """What ``services.visit_rate`` builds: the rating's own columns set, the rest as a new
+    row has them."""
+    return Feedback(
+        kind=Kind.VISIT_RATING,
+        level=2,
+        reasons=["waiting_time"],
+        text="等了很久",
+        visit=visit,
+        station_id=visit.station_id,
+        service_id=visit.service_id,
+        organisation_id=visit.service.department_id,
+        contact_name="王女士",
+        contact_phone="13800138000",
+        contact_email="wang@example.com",
+        channel=Channel.QR,
+        idempotency_key=uuid.uuid4(),
+        device="device-0123456789",
+        created_at=timezone.now().replace(microsecond=654321),
+        **values,
+    )
+
+
+def test_the_ratings_insert_names_its_columns_and_writes_the_row_save_writes(
+    visit, station, service
+):
+    other = VisitFactory(station=station, service=service)
+    compiled, saved = a_new_rating(visit), a_new_rating(other)
+
+    with CaptureQueriesContext(connection) as queries:
+        services._insert_row(compiled)
+    saved.save(force_insert=True)
+
+    [statement] = [q["sql"] for q in queries.captured_queries]
+    columns = statement.split("(", 1)[1].split(")", 1)[0]
+    assert columns.count('"') == 2 * len(services.RATING_COLUMNS)
+    assert '"reply"' not in columns
+    assert '"excluded"' not in columns
+    written, expected = (
+        row(Feedback.objects.get(pk=compiled.pk)),
+        row(Feedback.objects.get(pk=saved.pk)),
+    )
+    assert written.pop("visit_id") == visit.pk
+    assert expected.pop("visit_id") == other.pk
+    written.pop("idempotency_key"), expected.pop("idempotency_key")
+    assert written == expected
+    # The columns left out came from the database's defaults, the same as save()'s values.
+    assert (written["reply"], written["is_hidden"], written["excluded"], written["photo"]) == (
+        "",
+        False,
+        False,
+        "",
+    )
+
+
+def test_a_column_left_out_needs_a_null_or_a_database_default():
+    with pytest.raises(ImproperlyConfigured, match="kind"):
+        RowInsert(Feedback, fields=[name for name in services.RATING_COLUMNS if name != "kind"])
