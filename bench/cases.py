@@ -1060,6 +1060,9 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=60_000, help="unrated visits for the run")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of each scenario before round 1 (0: none)"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -1162,13 +1165,21 @@ def main() -> None:
                     else:
                         runnable.append(scenario)
                 results = {s.name: Result(s) for s in CASE_BASELINES + runnable}
-                for round_number in range(1, args.rounds + 1):
+                # A round 0 of --warmup seconds a scenario, not counted: each worker's first
+                # requests of a path (its prepared statements, the pages of the indexes it
+                # writes) would otherwise fall in round 1 of whichever scenario came first.
+                warm_args = types.SimpleNamespace(**{**vars(http_args), "duration": args.warmup})
+                for round_number in range(0 if args.warmup else 1, args.rounds + 1):
                     for scenario in [*CASE_BASELINES, *runnable]:
                         if scenario.name == "rating_post":
                             left = write_unrated_tokens(args.database_url, all_tokens, run_tokens)
                             if left < 1000:
                                 raise SystemExit("the pool ran out: raise --pool")
                         url = f"http://127.0.0.1:{args.port}{paths[scenario.name]}"
+                        if round_number == 0:
+                            run_wrk(scenario, url, warm_args, server.pid)
+                            drain(args.port)
+                            continue
                         run = run_wrk(scenario, url, http_args, server.pid)
                         results[scenario.name].runs.append(run)
                         waited = drain(args.port)
@@ -1236,7 +1247,8 @@ def report(args, built, pool, counts, profile, results, skipped, paths) -> None:
 
     if results:
         print(
-            f"\nHTTP: {args.rounds} rounds × {args.duration} s, wrk -t{args.threads} "
+            f"\nHTTP: {args.rounds} rounds × {args.duration} s after {args.warmup} s of warm-up "
+            f"each, wrk -t{args.threads} "
             f"-c{args.connections}, gunicorn {args.workers} sync workers, medians; peak MB is "
             "the largest worker's RSS"
         )

@@ -2,8 +2,10 @@
 ``queries`` already scoped and nothing else: a filter can only take rows away.
 
 Every filter rides an index of ``Feedback.Meta.indexes`` (kind, level, service, station,
-organisation, created_at); the reason, which has none, needs both dates, at most
-``queries.REASON_MAX_DAYS`` apart, so its scan stays within the created_at range.
+organisation, created_at). Kind and level are indexed for their selective values (the kinds
+other than the visit rating; the bad levels): a page of a common value is the newest rows in
+created_at order, most of which match. The reason, which has no index, needs both dates, at
+most ``queries.REASON_MAX_DAYS`` apart, so its scan stays within the created_at range.
 """
 
 from __future__ import annotations

@@ -225,8 +225,20 @@ class Feedback(models.Model):
             models.Index(fields=("organisation", "-created_at"), name="feedback_org_idx"),
             models.Index(fields=("station", "-created_at"), name="feedback_station_idx"),
             models.Index(fields=("service", "-created_at"), name="feedback_service_idx"),
-            models.Index(fields=("kind", "-created_at"), name="feedback_kind_idx"),
-            models.Index(fields=("level", "-created_at"), name="feedback_level_idx"),
+            # Kind and level are indexed for their selective values only: the kinds other than
+            # the visit rating, and the bad levels (the inbox's and the radar's "level=bad").
+            # The common values (most rows: a QR rating at 4 or 5) are found by walking
+            # created_at, and the busiest insert pays two index insertions fewer.
+            models.Index(
+                fields=("kind", "-created_at"),
+                condition=~Q(kind=Kind.VISIT_RATING),
+                name="feedback_kind_idx",
+            ),
+            models.Index(
+                fields=("level", "-created_at"),
+                condition=Q(level__lte=2),
+                name="feedback_level_idx",
+            ),
             # Columns most rows leave empty (a QR rating has no account, no case, no
             # re-rating) are indexed only where set: every lookup on them names a value, and a
             # rating then pays three index insertions fewer.
