@@ -22,8 +22,9 @@ The QR rating is the site's busiest write, and DRF's handling of a request (its 
 content negotiation, the serializer's copy of its fields, the renderer) cost more than the
 insert. Its common case, an anonymous JSON rating in the shape the serializer accepts
 unchanged, takes :func:`visit_rate_front`, a plain view resolved ahead of every other URL:
-the same throttles, the same service, the same answer. Everything else, every error
-included, is answered by the DRF action as before (bench/README.md has the figures).
+the same throttles, the same service, the same answer (its 429 included). Everything else,
+every other error included, is answered by the DRF action as before (bench/README.md has the
+figures).
 
 Abuse: anonymous submissions (the three ``POST``s that write feedback) are throttled per
 client address and per device (``X-Device-Id`` header or the pages' ``gz_device`` cookie), at
@@ -269,6 +270,8 @@ FAST_TEXT = {"comment": MAX_COMMENT, "contact_name": 80, "contact_phone": 20}
 FAST_KEYS = frozenset({"token", "level", "reasons", "idempotency_key", "contact_email", "website"})
 FAST_KEYS |= FAST_TEXT.keys()
 FAST_COUNTED = "gongzhi_rating_throttled"
+# A rating's largest body (every text at its limit, in three-byte characters) is under 8 KiB.
+FAST_MAX_BYTES = 16 * 1024
 TOKEN_PATTERN = re.compile(r"[-A-Za-z0-9_:.]{1,400}")
 SURROGATES = re.compile("[\ud800-\udfff]")
 RENDER_JSON = {"ensure_ascii": False, "separators": (",", ":")}
@@ -289,15 +292,23 @@ def _plain_text(value, limit: int) -> bool:
 def fast_rating_values(request) -> dict | None:
     """The values of an anonymous JSON rating that ``VisitRateInputSerializer`` would
     validate unchanged (a test holds the two together), or None for anything else: signed-in
-    callers, forms, unknown keys, text to trim, a contact e-mail, anything odd. Reads the body
-    and nothing else; writes nothing."""
-    if request.content_type != "application/json" or "HTTP_AUTHORIZATION" in request.META:
+    callers, forms, unknown keys, text to trim, a contact e-mail, anything odd; and whatever
+    DRF would answer otherwise than with JSON or refuse before parsing (a query string such as
+    ``?format=api``, an ``Accept`` without JSON, a body larger than a rating, or not UTF-8).
+    Reads the body and nothing else; writes nothing."""
+    meta = request.META
+    if request.content_type != "application/json" or "HTTP_AUTHORIZATION" in meta:
         return None
     if request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         return None
+    accept = meta.get("HTTP_ACCEPT", "*/*")
+    if meta.get("QUERY_STRING") or ("json" not in accept and "*/*" not in accept):
+        return None
     try:
-        data = json.loads(request.body)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        if int(meta.get("CONTENT_LENGTH") or 0) > FAST_MAX_BYTES:
+            return None
+        data = json.loads(request.body.decode("utf-8"))  # strict: no BOM, no UTF-16
+    except ValueError:  # a bad length, JSONDecodeError and UnicodeDecodeError alike
         return None
     if not isinstance(data, dict) or not data.keys() <= FAST_KEYS:
         return None

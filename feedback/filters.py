@@ -3,7 +3,7 @@
 
 Every filter rides an index of ``Feedback.Meta.indexes`` (kind, level, service, station,
 organisation, created_at). Kind and level are indexed for their selective values (the kinds
-other than the visit rating; the bad levels): a page of a common value is the newest rows in
+other than the visit rating; levels 1 to 3): a page of a common value is the newest rows in
 created_at order, most of which match. The reason, which has no index, needs both dates, at
 most ``queries.REASON_MAX_DAYS`` apart, so its scan stays within the created_at range.
 """

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, include, path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -17,6 +18,10 @@ from governance.stations.api import ServiceViewSet, StationViewSet
 
 # One router for /api/v1/: every app registers its viewsets here.
 router = DefaultRouter(trailing_slash=True)
+# No ``.json`` twin of every path: the API speaks JSON (``?format=`` still picks the schema's
+# and the browsable renderers), and the suffixed paths reached actions that take no ``format``
+# argument (a 500) while doubling the patterns each API request is resolved through.
+router.include_format_suffixes = False
 router.register("stations", StationViewSet, basename="station")
 router.register("services", ServiceViewSet, basename="service")
 router.register("notifications/preferences", PreferenceViewSet, basename="notification-preference")
@@ -37,10 +42,15 @@ def _fronted(route: str, handler):
     ``routes.register_api_front``). CSRF is the router's view's business, as for any DRF view:
     the handler takes no signed-in request."""
     behind = next(
-        pattern.callback
-        for pattern in api_urls
-        if isinstance(pattern, URLPattern) and pattern.resolve(route) is not None
+        (
+            pattern.callback
+            for pattern in api_urls
+            if isinstance(pattern, URLPattern) and pattern.resolve(route) is not None
+        ),
+        None,
     )
+    if behind is None:
+        raise ImproperlyConfigured(f"API front {route!r}: the router has no such path")
 
     @csrf_exempt
     def view(request, *args, **kwargs):

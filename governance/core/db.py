@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models
+from django.db.models import Value
 from django.db.models.sql.subqueries import InsertQuery
 
 
@@ -23,10 +24,10 @@ class RowInsert:
     broken constraint).
 
     ``fields`` names the columns to write, when a row of this kind leaves the others as the
-    database would fill them: each left out must be nullable or have a ``db_default`` (checked
-    here), and the caller's instance must hold exactly that (None, or the field's default, which
-    the model keeps equal to its ``db_default``). Fewer columns are fewer values to prepare,
-    send and parse on the busiest insert.
+    database would fill them: each left out must be NULL by default or have a constant
+    ``db_default`` equal to its default (checked here), and the caller's instance must still
+    hold that default. Fewer columns are fewer values to prepare, send and parse on the busiest
+    insert.
     """
 
     def __init__(self, model: type[models.Model], *, fields: Sequence[str] | None = None):
@@ -40,14 +41,28 @@ class RowInsert:
             left = [
                 field.name
                 for field in every
-                if field not in self.fields and not (field.null or field.has_db_default())
+                if field not in self.fields and not self._filled_alike(field)
             ]
             if left:
                 raise ImproperlyConfigured(
                     f"{meta.label}: a row written without {', '.join(left)} needs their "
-                    "values or a db_default"
+                    "values, or a db_default equal to the default (None where nullable)"
                 )
         self._statements: dict[str, tuple[str, list[models.Field]]] = {}
+
+    @staticmethod
+    def _filled_alike(field: models.Field) -> bool:
+        """Whether the database fills ``field`` with what a new instance holds: its
+        ``db_default``, a constant equal to its default; or NULL, for a nullable field without
+        one."""
+        if field.has_db_default():
+            default = field.db_default
+            if isinstance(default, Value):
+                default = default.value
+            elif hasattr(default, "resolve_expression"):  # Now() and the like: not a constant
+                return False
+            return field.get_default() == default
+        return field.null and field.get_default() is None
 
     def _statement(self, using: str) -> tuple[str, list[models.Field]]:
         statement = self._statements.get(using)

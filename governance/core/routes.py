@@ -68,7 +68,9 @@ def register_api_front(route: str, handler: str) -> None:
     router's are tried one by one, after every page's). ``handler(request)`` answers the
     requests it takes with a response and returns None for the others, which go on to the
     router's view of the same path: one endpoint, one schema, a shorter road for its common
-    case."""
+    case. The front is exempt from Django's CSRF check, as DRF's views are (DRF checks it for
+    session-authenticated requests): a handler must hand every signed-in request to the
+    router's view."""
     _api_fronts[route] = handler
 
 

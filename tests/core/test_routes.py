@@ -4,13 +4,18 @@ page links appear without governance importing them."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import get_resolver, resolve, reverse
 from rest_framework.response import Response
+from rest_framework.test import APIClient
 
+from feedback.api import visit_rate_front
+from feedback.models import Feedback
+from feedback.tokens import visit_token
 from governance.core import routes
-from tests.factories import ServiceFactory, StationFactory
+from tests.factories import ServiceFactory, StationFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +30,7 @@ def test_an_api_front_is_resolved_first_and_hands_the_rest_to_the_routers_view()
     first = get_resolver().url_patterns[0]
 
     assert path == "/api/v1/feedback/visit-ratings/"
-    assert ("feedback/visit-ratings/", routes.api_fronts()[0][1]) in routes.api_fronts()
+    assert routes.api_fronts() == [("feedback/visit-ratings/", visit_rate_front)]
     assert first.resolve(path.lstrip("/")) is not None  # the front, before every page's URL
     assert resolve(path).func is first.callback
     assert resolve(path).func.csrf_exempt
@@ -51,6 +56,48 @@ def test_a_front_answers_what_it_takes_and_the_router_the_rest():
     assert isinstance(behind, Response)
     assert behind.status_code == 401
     assert seen == ["POST", "GET"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        # DRF asks an anonymous caller to sign in for what is not the public POST.
+        ("options", "/api/v1/feedback/visit-ratings/", 401),
+        ("head", "/api/v1/feedback/visit-ratings/", 401),
+        ("post", "/api/v1/feedback/visit-ratings/?format=api", 400),  # the token is missing
+    ],
+)
+def test_what_the_front_does_not_take_reaches_the_router(method, path, status):
+    response = getattr(APIClient(), method)(path, {}, format="json")
+
+    assert response.status_code == status
+    assert isinstance(response, Response)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/feedback/visit-ratings.json", "/api/v1/stations.json", "/api/v1/cases.json"]
+)
+def test_the_api_has_no_format_suffixed_paths(client, path):
+    """They reached actions that take no ``format`` argument (a 500); now they are not paths."""
+    assert client.post(path, {}, content_type="application/json").status_code == 404
+
+
+def test_a_signed_in_rating_through_the_front_still_needs_its_csrf_token(citizen):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(citizen)
+    body = {"token": visit_token(VisitFactory()), "level": 5}
+
+    response = client.post("/api/v1/feedback/visit-ratings/", body, content_type="application/json")
+
+    assert response.status_code == 403
+    assert not Feedback.objects.exists()
+
+
+def test_a_front_for_a_path_the_router_lacks_is_refused():
+    from governance.urls import _fronted
+
+    with pytest.raises(ImproperlyConfigured, match="feedback/nowhere/"):
+        _fronted("feedback/nowhere/", lambda request: None)
 
 
 def test_navigation_follows_the_audience(client, citizen, department_staff):

@@ -79,6 +79,9 @@ def test_a_plain_anonymous_json_rating_is_taken_with_the_serializers_values():
         pytest.param({"idempotency_key": "twice"}, {}, id="a key not a UUID"),
         pytest.param({}, {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}, id="a key in the header"),
         pytest.param({}, {"HTTP_AUTHORIZATION": "Token abc"}, id="an Authorization header"),
+        pytest.param({}, {"QUERY_STRING": "format=api"}, id="a query string"),
+        pytest.param({}, {"HTTP_ACCEPT": "application/xml"}, id="an Accept without JSON"),
+        pytest.param({}, {"CONTENT_LENGTH": str(64 * 1024)}, id="a body larger than a rating"),
     ],
 )
 def test_anything_else_is_left_to_the_drf_action(body, extra):
@@ -99,8 +102,16 @@ def test_forms_other_charsets_and_broken_json_are_left_to_the_drf_action(citizen
     broken = RequestFactory().post(VISIT_RATINGS, "{", content_type="application/json")
     broken.user = AnonymousUser()
     signed_in = request_for({"token": TOKEN, "level": 5}, user=citizen)
+    bom = RequestFactory().post(
+        VISIT_RATINGS,
+        "\ufeff" + json.dumps({"token": TOKEN, "level": 5}),
+        content_type="application/json",
+    )
+    bom.user = AnonymousUser()
+    accepts_json = request_for({"token": TOKEN, "level": 5}, HTTP_ACCEPT="application/json")
 
-    assert [fast_rating_values(r) for r in (form, latin, broken, signed_in)] == [None] * 4
+    assert [fast_rating_values(r) for r in (form, latin, broken, signed_in, bom)] == [None] * 5
+    assert fast_rating_values(accepts_json) is not None
 
 
 def test_whatever_the_fast_path_takes_the_serializer_takes_unchanged():
@@ -325,3 +336,36 @@ def test_the_ratings_insert_names_its_columns_and_writes_the_row_save_writes(
 def test_a_column_left_out_needs_a_null_or_a_database_default():
     with pytest.raises(ImproperlyConfigured, match="kind"):
         RowInsert(Feedback, fields=[name for name in services.RATING_COLUMNS if name != "kind"])
+
+
+def test_the_rating_the_service_returns_is_the_row_it_wrote(visit):
+    """Whatever ``services.visit_rate`` sets on the new rating is among the columns it
+    writes: the instance it returns is the row read back."""
+    feedback = services.visit_rate(
+        actor=None,
+        token=tokens.visit_token(visit),
+        level=2,
+        reasons=["waiting_time"],
+        comment="等了很久",
+        contact_name="王女士",
+        contact_phone="13800138000",
+        contact_email="wang@example.com",
+        idempotency_key=uuid.uuid4(),
+        device="device-0123456789",
+    )
+
+    assert row(feedback) == row(Feedback.objects.get(pk=feedback.pk))
+
+
+@pytest.mark.parametrize(
+    ("name", "attribute", "value"),
+    [
+        ("reply", "db_default", "已答复"),  # the database would fill what the instance does not
+        ("excluded", "db_default", True),
+    ],
+)
+def test_a_column_left_out_must_be_filled_as_the_instance_is(monkeypatch, name, attribute, value):
+    monkeypatch.setattr(Feedback._meta.get_field(name), attribute, value)
+
+    with pytest.raises(ImproperlyConfigured, match=name):
+        RowInsert(Feedback, fields=services.RATING_COLUMNS)
