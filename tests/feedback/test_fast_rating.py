@@ -209,36 +209,46 @@ def test_a_request_the_fast_path_hands_on_is_counted_once(visit):
 
 
 # The compiled insert -----------------------------------------------------------------------------
+def a_new_rating(visit, **values) -> Feedback:
+    """What ``services.visit_rate`` builds: the rating's own columns set, the rest as a new
+    row has them."""
+    rating = {
+        "kind": Kind.VISIT_RATING,
+        "level": 2,
+        "reasons": ["waiting_time", "attitude"],
+        "text": "等了很久",
+        "visit": visit,
+        "station_id": visit.station_id,
+        "service_id": visit.service_id,
+        "organisation_id": visit.service.department_id,
+        "contact_name": "王女士",
+        "contact_phone": "13800138000",
+        "contact_email": "wang@example.com",
+        "channel": Channel.QR,
+        "idempotency_key": uuid.uuid4(),
+        "device": "device-0123456789",
+        "created_at": timezone.now().replace(microsecond=654321),
+    }
+    return Feedback(**{**rating, **values})
+
+
 def every_field(visit, **values) -> Feedback:
+    """A rating with every column set, the loop's later ones too."""
     now = timezone.now().replace(microsecond=123456)
-    return Feedback(
-        kind=Kind.VISIT_RATING,
-        level=2,
-        reasons=["waiting_time", "attitude"],
-        text="等了很久",
-        visit=visit,
-        station_id=visit.station_id,
-        service_id=visit.service_id,
-        organisation_id=visit.service.department_id,
-        contact_name="王女士",
-        contact_phone="13800138000",
-        contact_email="wang@example.com",
-        channel=Channel.QR,
-        idempotency_key=uuid.uuid4(),
-        device="device-0123456789",
-        return_visit_due_at=now,
-        rectified_at=now,
-        rerating_level=4,
-        rerating_comment="改好了",
-        rerated_at=now,
-        reply="已整改",
-        replied_at=now,
-        is_hidden=True,
-        hidden_reason="含个人信息",
-        excluded=True,
-        created_at=now,
-        **values,
-    )
+    later = {
+        "return_visit_due_at": now,
+        "rectified_at": now,
+        "rerating_level": 4,
+        "rerating_comment": "改好了",
+        "rerated_at": now,
+        "reply": "已整改",
+        "replied_at": now,
+        "is_hidden": True,
+        "hidden_reason": "含个人信息",
+        "excluded": True,
+        "created_at": now,
+    }
+    return a_new_rating(visit, **{**later, **values})
 
 
 def row(feedback) -> dict:
@@ -276,29 +286,6 @@ def test_the_compiled_insert_raises_djangos_integrity_error_and_keeps_the_transa
         insert(every_field(visit))
 
     assert Feedback.objects.filter(visit=visit).count() == 1
-
-
-def a_new_rating(visit, **values) -> Feedback:
-    """What ``services.visit_rate`` builds: the rating's own columns set, the rest as a new
-    row has them."""
-    return Feedback(
-        kind=Kind.VISIT_RATING,
-        level=2,
-        reasons=["waiting_time"],
-        text="等了很久",
-        visit=visit,
-        station_id=visit.station_id,
-        service_id=visit.service_id,
-        organisation_id=visit.service.department_id,
-        contact_name="王女士",
-        contact_phone="13800138000",
-        contact_email="wang@example.com",
-        channel=Channel.QR,
-        idempotency_key=uuid.uuid4(),
-        device="device-0123456789",
-        created_at=timezone.now().replace(microsecond=654321),
-        **values,
-    )
 
 
 def test_the_ratings_insert_names_its_columns_and_writes_the_row_save_writes(
