@@ -204,6 +204,44 @@ def worker_ready(log_path: Path) -> bool:
     return log_path.exists() and " ready." in log_path.read_text(errors="replace")
 
 
+SITE = "https://gongzhi.example.cn"
+
+
+@pytest.fixture
+def broker(require_postgres, private_redis):
+    """This process publishes to the private Redis, emptied first; the workers consume it."""
+    if not private_redis.ping():
+        private_redis.start()
+    private_redis.flush()
+    with celery_broker(private_redis.url):
+        yield private_redis
+
+
+@pytest.fixture
+def mail_dir(tmp_path) -> Path:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def worker(broker, tmp_path, mail_dir):
+    """A worker on the default queue of the private broker, on the test database, sending
+    mail to ``mail_dir`` and links to ``SITE``; yields its log."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests(),
+        "REDIS_URL": broker.url,
+        "EMAIL_URL": f"filemail:///{mail_dir}",
+        "SITE_URL": SITE,
+        "GONGZHI_VAR_DIR": str(tmp_path / "var"),
+    }
+    log = tmp_path / "worker.log"
+    with celery_worker(queue="celery", env=env, log_path=log):
+        assert wait_for(lambda: worker_ready(log), timeout=60), log.read_text()
+        yield log
+
+
 # Django's file e-mail backend writes each message followed by a line of 79 dashes.
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 

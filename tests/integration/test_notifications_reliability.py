@@ -36,7 +36,6 @@ from governance.stakeholders.events import MembershipGranted
 from governance.stakeholders.models import User
 from tests.factories import UserFactory
 from tests.integration.conftest import (
-    celery_broker,
     celery_worker,
     database_url_for_tests,
     read_mail_folder,
@@ -49,16 +48,6 @@ pytestmark = pytest.mark.integration
 GRANTED = "stakeholders.membership_granted"
 NOTIFICATION_ID = re.compile(r"<notification\.(\d+)\.email@")
 DIGEST_ID = re.compile(r"<digest\.(\d+)\.email@")
-
-
-@pytest.fixture
-def broker(require_postgres, private_redis):
-    """This process publishes to the private Redis, emptied first; the workers consume it."""
-    if not private_redis.ping():
-        private_redis.start()
-    private_redis.flush()
-    with celery_broker(private_redis.url):
-        yield private_redis
 
 
 @pytest.fixture

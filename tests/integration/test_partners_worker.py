@@ -10,7 +10,6 @@ Django's file e-mail backend, whose files are parsed.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -20,52 +19,10 @@ from django.utils import timezone
 from governance.notifications.models import Delivery, Notification
 from partners import services, tasks
 from partners.models import Agreement
-from tests.integration.conftest import (
-    celery_broker,
-    celery_worker,
-    database_url_for_tests,
-    read_mail_folder,
-    wait_for,
-    worker_ready,
-)
+from tests.integration.conftest import SITE, read_mail_folder, wait_for
 from tests.partners.fixtures_domain import agreement  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-SITE = "https://gongzhi.example.cn"
-
-
-@pytest.fixture
-def broker(require_postgres, private_redis):
-    if not private_redis.ping():
-        private_redis.start()
-    private_redis.flush()
-    with celery_broker(private_redis.url):
-        yield private_redis
-
-
-@pytest.fixture
-def mail_dir(tmp_path) -> Path:
-    folder = tmp_path / "mail"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def worker(broker, tmp_path, mail_dir):
-    """A worker on the default queue of the private broker, sending mail to ``mail_dir``."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_tests(),
-        "REDIS_URL": broker.url,
-        "EMAIL_URL": f"filemail:///{mail_dir}",
-        "SITE_URL": SITE,
-        "GONGZHI_VAR_DIR": str(tmp_path / "var"),
-    }
-    log = tmp_path / "worker.log"
-    with celery_worker(queue="celery", env=env, log_path=log):
-        assert wait_for(lambda: worker_ready(log), timeout=60), log.read_text()
-        yield log
 
 
 def messages(mail_dir: Path) -> list:

@@ -9,7 +9,6 @@ Real parts: the PostgreSQL test database, a ``redis-server`` of the tests' own a
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -18,51 +17,13 @@ from governance.notifications.models import Notification
 from governance.radar import tasks
 from governance.radar.models import HeatCell, Run, Theme, ThemeItem
 from tests.integration.conftest import (
-    celery_broker,
-    celery_worker,
-    database_url_for_tests,
     wait_for,
-    worker_ready,
 )
 from tests.radar.helpers_tasks import CASE_TEXTS, THEME, month_of_rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-SITE = "https://gongzhi.example.cn"
 OCTOBER = dt.date(2026, 10, 1)
-
-
-@pytest.fixture
-def broker(require_postgres, private_redis):
-    if not private_redis.ping():
-        private_redis.start()
-    private_redis.flush()
-    with celery_broker(private_redis.url):
-        yield private_redis
-
-
-@pytest.fixture
-def mail_dir(tmp_path) -> Path:
-    folder = tmp_path / "mail"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def worker(broker, tmp_path, mail_dir):
-    """A worker on the default queue of the private broker, sending mail to ``mail_dir``."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_tests(),
-        "REDIS_URL": broker.url,
-        "EMAIL_URL": f"filemail:///{mail_dir}",
-        "SITE_URL": SITE,
-        "GONGZHI_VAR_DIR": str(tmp_path / "var"),
-    }
-    log = tmp_path / "worker.log"
-    with celery_worker(queue="celery", env=env, log_path=log):
-        assert wait_for(lambda: worker_ready(log), timeout=60), log.read_text()
-        yield log
 
 
 def succeeded(log: Path, task: str) -> list[str]:
