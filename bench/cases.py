@@ -67,6 +67,7 @@ from bench.run import (  # noqa: E402  (after the path is set)
     ensure_database,
     environment,
     manage,
+    print_cpu,
     run_wrk,
     start_gunicorn,
 )
@@ -1271,6 +1272,7 @@ def report(args, built, pool, counts, profile, results, skipped, paths) -> None:
                 f"{max(run.peak_rss_mb for run in result.runs):8.1f} "
                 f"{counts[name]['queries']:7} {ratio:>14} {goal:>7}"
             )
+        print_cpu(results, indent="  ")
     for line in skipped:
         print(f"  skipped: {line}")
 

@@ -67,6 +67,8 @@ class Run:
     p99_ms: float
     errors: int
     peak_rss_mb: float
+    # The machine's CPU per request during the run, µs, by process group (CPU_GROUPS).
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +78,31 @@ class Result:
 
     def median(self, attribute: str) -> float:
         return statistics.median(getattr(run, attribute) for run in self.runs)
+
+    def median_cpu(self) -> dict[str, float]:
+        """Each group's median µs per request over the runs, and their total."""
+        runs = [run.cpu_us for run in self.runs if run.cpu_us]
+        if not runs:
+            return {}
+        groups = {group: statistics.median(run[group] for run in runs) for group in CPU_GROUPS}
+        total = statistics.median(sum(run[group] for group in CPU_GROUPS) for run in runs)
+        return {**groups, "total": total, "steal": statistics.median(run["steal"] for run in runs)}
+
+
+def print_cpu(results: dict[str, Result], indent: str = "") -> None:
+    """The CPU table: µs of the machine's CPU per request, by process group (medians)."""
+    print(
+        f"\n{indent}CPU per request, µs (medians; the whole machine, read from /proc)\n{indent}"
+        + f"{'scenario':<24}"
+        + "".join(f"{group:>11}" for group in (*CPU_GROUPS, "total", "steal"))
+    )
+    for name, result in results.items():
+        cpu = result.median_cpu()
+        if cpu:
+            print(
+                f"{indent}{name:<24}"
+                + "".join(f"{cpu[group]:11.0f}" for group in (*CPU_GROUPS, "total", "steal"))
+            )
 
 
 def environment(args) -> dict[str, str]:
@@ -183,6 +210,92 @@ def sample_peak_rss(master: int, stop: threading.Event, peak: list[float]) -> No
         stop.wait(0.25)
 
 
+# Where a request's CPU goes while wrk runs, read from /proc: the server's processes, PostgreSQL's
+# backends (the connections serving it) and its other processes (WAL writer, checkpointer,
+# autovacuum), wrk itself, Redis, the rest of the machine, and the time the hypervisor took
+# from this virtual machine ("steal": not work of ours, but a sign of a noisy run).
+CPU_GROUPS = ("django", "pg backend", "pg other", "wrk", "redis", "other")
+
+
+def _cpu_group(process, server: set[int]) -> str:
+    if process.pid in server:
+        return "django"
+    name = process.info["name"] or ""
+    if name == "wrk":
+        return "wrk"
+    if name.startswith("redis"):
+        return "redis"
+    if name in ("postgres", "postmaster"):
+        title = " ".join(process.info["cmdline"] or ())
+        # A backend's title is "postgres: USER DATABASE HOST(PORT) STATE".
+        return "pg backend" if "(" in title and ")" in title else "pg other"
+    return "other"
+
+
+@dataclass
+class CpuSnapshot:
+    busy: float  # the machine's CPU seconds at work (user, nice, system, irq, softirq)
+    steal: float
+    children: float  # this process's finished children (wrk, once it has exited)
+    processes: dict[int, tuple[str, float]]  # pid: (group, its CPU seconds)
+
+
+def cpu_snapshot(master: int) -> CpuSnapshot:
+    import resource
+
+    import psutil
+
+    server = {master, *worker_pids(master)}
+    processes = {}
+    for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is not None:
+            processes[process.pid] = (_cpu_group(process, server), times.user + times.system)
+    total = psutil.cpu_times()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return CpuSnapshot(
+        busy=total.user + total.nice + total.system + total.irq + total.softirq,
+        steal=total.steal,
+        children=children.ru_utime + children.ru_stime,
+        processes=processes,
+    )
+
+
+def cpu_per_request(before: CpuSnapshot, after: CpuSnapshot, requests: int) -> dict[str, float]:
+    """µs of CPU per request by group between two snapshots: ``before`` taken while wrk runs,
+    once its threads are started, ``after`` once it has exited. wrk's share is what it spent
+    after ``before`` (its script's ``init``, which runs before its clock starts, is left out).
+    A process that started and ended between them (a short autovacuum worker) is in "other",
+    by way of the machine's total."""
+    if not requests:
+        return {}
+    spent = dict.fromkeys(CPU_GROUPS, 0.0)
+    for pid, (group, seconds) in after.processes.items():
+        earlier = before.processes.get(pid)
+        spent[group] += seconds - (earlier[1] if earlier and earlier[0] == group else 0.0)
+    spent["wrk"] = (after.children - before.children) - sum(
+        seconds
+        for pid, (group, seconds) in before.processes.items()
+        if group == "wrk" and pid not in after.processes
+    )
+    spent["other"] += max(0.0, (after.busy - before.busy) - sum(spent.values()))
+    spent["steal"] = after.steal - before.steal
+    return {group: seconds / requests * 1e6 for group, seconds in spent.items()}
+
+
+def wait_for_threads(process: subprocess.Popen, threads: int) -> None:
+    """Wait until wrk has started its ``threads`` load threads (its clock starts then; each
+    thread's script ``init`` runs before, in its main thread) or has exited."""
+    tasks = Path(f"/proc/{process.pid}/task")
+    while process.poll() is None:
+        try:
+            if len(list(tasks.iterdir())) > threads:
+                return
+        except FileNotFoundError:
+            return
+        time.sleep(0.005)
+
+
 def run_wrk(scenario: Scenario, url: str, args, master: int) -> Run:
     env = {**os.environ, "WRK_METHOD": scenario.method, **dict(scenario.env)}
     if scenario.accept:
@@ -190,7 +303,7 @@ def run_wrk(scenario: Scenario, url: str, args, master: int) -> Run:
     stop, peak = threading.Event(), [0.0]
     sampler = threading.Thread(target=sample_peak_rss, args=(master, stop, peak), daemon=True)
     sampler.start()
-    result = subprocess.run(
+    wrk = subprocess.Popen(
         [
             "wrk",
             f"-t{args.threads}",
@@ -203,13 +316,19 @@ def run_wrk(scenario: Scenario, url: str, args, master: int) -> Run:
             url,
         ],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=True,
     )
+    wait_for_threads(wrk, args.threads)
+    before = cpu_snapshot(master)
+    stdout, stderr = wrk.communicate()
+    after = cpu_snapshot(master)
     stop.set()
     sampler.join()
-    line = next(line for line in result.stdout.splitlines() if line.startswith("WRK_JSON "))
+    if wrk.returncode:
+        raise subprocess.CalledProcessError(wrk.returncode, wrk.args, stdout, stderr)
+    line = next(line for line in stdout.splitlines() if line.startswith("WRK_JSON "))
     data = json.loads(line.split(" ", 1)[1])
     errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
     return Run(
@@ -219,6 +338,7 @@ def run_wrk(scenario: Scenario, url: str, args, master: int) -> Run:
         p99_ms=data["p99"] / 1000,
         errors=errors,
         peak_rss_mb=peak[0],
+        cpu_us=cpu_per_request(before, after, data["requests"]),
     )
 
 
@@ -320,6 +440,7 @@ def main() -> None:
             f"{max(run.peak_rss_mb for run in result.runs):8.1f} {queries.get(name, ''):>7} "
             f"{ratio:>14} {goal:>6}"
         )
+    print_cpu(results)
     print(
         f"\n{args.rounds} rounds × {args.duration} s, wrk -t{args.threads} -c{args.connections}, "
         f"gunicorn {args.workers} sync workers, medians; peak MB is the largest worker's RSS."
