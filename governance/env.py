@@ -44,7 +44,31 @@ def database_config(env: environ.Env, default_sqlite: Path) -> dict:
         options = config.setdefault("OPTIONS", {})
         if "-c jit=" not in options.get("options", ""):
             options["options"] = (options.get("options", "") + " -c jit=off").strip()
+        # Django turns psycopg's prepared statements off unless OPTIONS names a threshold. Only
+        # the cursors that bind on the server (governance.core.db.RowInsert: the QR rating's
+        # insert) are ever prepared; Django's own cursors bind on the client and never are.
+        # Unprepared, the rating's INSERT was parsed, rewritten (a default for each column
+        # it leaves out) and planned on every run: bench/README.md.
+        options["prepare_threshold"] = prepare_threshold(
+            options.get("prepare_threshold", env.str("DATABASE_PREPARE_THRESHOLD", default="5"))
+        )
     return config
+
+
+def prepare_threshold(raw) -> int | None:
+    """``DATABASE_PREPARE_THRESHOLD``: after how many runs on a connection a statement is
+    prepared on the server (0: at once), or ``off`` for a connection pooler that cannot keep
+    prepared statements (PgBouncer in transaction mode before 1.21, or without
+    ``max_prepared_statements``)."""
+    text = str(raw).strip().lower()
+    if text in ("off", "none"):
+        return None
+    if not text.isdigit():
+        raise ImproperlyConfigured(
+            "DATABASE_PREPARE_THRESHOLD must be a number of runs (0 or more) or 'off' "
+            f"(got {raw!r})."
+        )
+    return int(text)
 
 
 def redis_url(env: environ.Env, name: str = "REDIS_URL") -> str:

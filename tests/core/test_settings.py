@@ -5,7 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import environ
 import pytest
+
+from governance.env import database_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -42,10 +45,15 @@ def run_manage(*args, env=None, timeout=60):
         ("REDIS_URL", "http://127.0.0.1:6379/0", "REDIS_URL is malformed"),
         ("REDIS_URL", "redis://127.0.0.1:notaport/0", "REDIS_URL is malformed"),
         ("REDIS_URL", "redis://127.0.0.1:6379/zero", "REDIS_URL is malformed"),
+        ("DATABASE_PREPARE_THRESHOLD", "soon", "DATABASE_PREPARE_THRESHOLD must be"),
+        ("DATABASE_PREPARE_THRESHOLD", "-1", "DATABASE_PREPARE_THRESHOLD must be"),
     ],
 )
 def test_malformed_service_url_stops_start_up_naming_the_variable(variable, value, message):
-    result = run_manage("check", env={variable: value})
+    env = {variable: value}
+    if variable == "DATABASE_PREPARE_THRESHOLD":  # read for PostgreSQL only
+        env["DATABASE_URL"] = "postgres://gongzhi@127.0.0.1:5432/gongzhi"
+    result = run_manage("check", env=env)
 
     assert result.returncode != 0
     assert message in result.stderr
@@ -103,6 +111,46 @@ def test_embedded_defaults_use_sqlite_files_and_the_filesystem_broker(tmp_path):
     assert email.endswith("filebased.EmailBackend")
     assert cache.endswith("FileBasedCache")
     assert (tmp_path / "celery" / "queue").is_dir()
+
+
+POSTGRES_URL = "postgres://gongzhi@127.0.0.1:5432/gongzhi"
+
+
+@pytest.mark.parametrize(
+    ("value", "threshold"),
+    [(None, 5), ("0", 0), ("12", 12), (" 3 ", 3), ("off", None), ("None", None)],
+)
+def test_postgresql_prepares_statements_after_the_threshold(monkeypatch, value, threshold):
+    """Django turns psycopg's prepared statements off unless OPTIONS names a threshold; the
+    site names one, and ``off`` turns them off for a pooler that cannot keep them."""
+    monkeypatch.setenv("DATABASE_URL", POSTGRES_URL)
+    if value is None:
+        monkeypatch.delenv("DATABASE_PREPARE_THRESHOLD", raising=False)
+    else:
+        monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", value)
+
+    config = database_config(environ.Env(), Path("unused.sqlite3"))
+
+    assert config["OPTIONS"]["prepare_threshold"] == threshold
+    assert "-c jit=off" in config["OPTIONS"]["options"]
+
+
+def test_a_threshold_in_the_database_url_wins_and_is_read_the_same_way(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", POSTGRES_URL + "?prepare_threshold=off")
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", "5")
+
+    config = database_config(environ.Env(), Path("unused.sqlite3"))
+
+    assert config["OPTIONS"]["prepare_threshold"] is None
+
+
+def test_sqlite_has_no_prepare_threshold(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", "5")
+
+    config = database_config(environ.Env(), Path("var/x.sqlite3"))
+
+    assert "prepare_threshold" not in config["OPTIONS"]
 
 
 def test_language_and_time_zone_defaults(settings):

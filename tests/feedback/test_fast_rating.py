@@ -320,6 +320,38 @@ def test_the_ratings_insert_names_its_columns_and_writes_the_row_save_writes(
     )
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_ratings_insert_is_prepared_on_the_server_after_a_few_runs(station, service):
+    """Unprepared, PostgreSQL parsed, rewrote and planned the busiest insert on every run
+    (bench/README.md); prepared, each run only binds and executes it."""
+    threshold = connection.settings_dict["OPTIONS"]["prepare_threshold"]
+    assert threshold is not None
+
+    def prepared() -> dict[str, int]:
+        """The runs of each prepared statement of the rating's insert on this connection
+        (earlier tests of this process may have prepared it already)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, generic_plans + custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE %s",
+                ['INSERT INTO "feedback_feedback" ("kind", "level"%'],
+            )
+            return dict(cursor.fetchall())
+
+    before = prepared()
+    ratings = [
+        a_new_rating(VisitFactory(station=station, service=service), idempotency_key=None)
+        for _ in range(threshold + 3)
+    ]
+    for rating in ratings:
+        services._insert_row(rating)
+
+    after = prepared()
+    # At most ``threshold`` runs went unprepared; the last three at least ran prepared.
+    assert max(runs - before.get(name, 0) for name, runs in after.items()) >= 3
+    assert Feedback.objects.filter(pk__in=[rating.pk for rating in ratings]).count() == len(ratings)
+
+
 def test_a_column_left_out_needs_a_null_or_a_database_default():
     with pytest.raises(ImproperlyConfigured, match="kind"):
         RowInsert(Feedback, fields=[name for name in services.RATING_COLUMNS if name != "kind"])
