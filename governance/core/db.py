@@ -82,9 +82,11 @@ class RowInsert:
     def _cursor(connection):
         """A cursor that binds the values on the server (Django's binds them into the SQL
         text), so that psycopg prepares the statement once it has run a few times on the
-        connection (``prepare_threshold``; None in the database's OPTIONS turns this off, as
-        a PgBouncer in transaction mode older than 1.21 needs). Wrapped as Django wraps its
-        own: errors are Django's, and the query is logged where queries are."""
+        connection. The threshold is the database OPTIONS' ``prepare_threshold``, which
+        ``governance.env`` sets from ``DATABASE_PREPARE_THRESHOLD``: Django's own default is
+        None, which prepares nothing (and is what a PgBouncer in transaction mode older than
+        1.21 needs). Wrapped as Django wraps its own: errors are Django's, and the query is
+        logged where queries are."""
         if connection.vendor != "postgresql":
             return connection.cursor()
         import psycopg
